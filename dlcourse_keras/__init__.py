@@ -1,0 +1,40 @@
+"""dlcourse_keras: helpers for a deep-learning course in Keras 3.
+
+Importing the package is cheap: Keras and TensorFlow load only when a name
+that needs them is first used.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (loaded on first use)
+_EXPORTS = {
+    "setup": "session",
+    "in_colab": "session",
+    "seed_everything": "seeding",
+    "get_profile": "profile",
+    "by_profile": "profile",
+    "is_smoke": "profile",
+    "record_metric": "metrics",
+    "record_figure": "metrics",
+    "select_strategy": "device",
+    "configure_mixed_precision": "device",
+    "describe_devices": "device",
+}
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dlcourse_keras' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,1 @@
+"""Keras callbacks that record and draw what happens during training."""

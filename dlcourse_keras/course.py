@@ -1,0 +1,95 @@
+"""The course catalogue: one entry per notebook, in teaching order."""
+
+import dataclasses
+import os
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookInfo:
+    """One notebook of the course.
+
+    Args:
+        id: two-digit id, stable across versions (``"00"``..``"13"``).
+        slug: file-name part after the id.
+        title: human title.
+        topics: short list of what it teaches.
+        accelerator: ``"none"``, ``"optional"`` or ``"recommended"``.
+    """
+
+    id: str
+    slug: str
+    title: str
+    topics: tuple
+    accelerator: str = "none"
+
+    @property
+    def filename(self):
+        return f"{self.id}_{self.slug}.ipynb"
+
+
+NOTEBOOKS = (
+    NotebookInfo("00", "introduction", "Introduction: why deep learning",
+                 ("AI vs ML vs DL", "data, hardware, frameworks", "ImageNet error by year",
+                  "architecture per task", "tour of this machine and the data sets")),
+    NotebookInfo("01", "perceptron", "The perceptron",
+                 ("neuron and step function", "update rule and perceptron trick",
+                  "AND, OR learned; XOR not", "perceptron loss", "the same unit in Keras")),
+    NotebookInfo("02", "gradient_descent_and_losses", "Gradient descent and loss functions",
+                 ("intercept by gradient descent", "learning rate", "batch / stochastic / mini-batch",
+                  "MSE, MAE, Huber, cross-entropies, hinge")),
+    NotebookInfo("03", "mlp_backpropagation", "Multilayer perceptrons and backpropagation",
+                 ("notation and parameter counting", "forward propagation", "backpropagation by hand",
+                  "computational graphs and GradientTape", "NumPy MLP solves XOR")),
+    NotebookInfo("04", "mlp_keras_case_study", "MLPs with Keras: a case study",
+                 ("binary, multi-class, regression heads", "digits and MNIST",
+                  "Sequential and Functional APIs", "training curves, confusion matrix")),
+    NotebookInfo("05", "activations_and_initialization", "Activations and initialization",
+                 ("activation functions and derivatives", "dying ReLU",
+                  "vanishing and exploding gradients", "initialization schemes")),
+    NotebookInfo("06", "regularization", "Regularization",
+                 ("bias and variance", "L1/L2", "dropout", "early stopping",
+                  "data augmentation", "batch normalization")),
+    NotebookInfo("07", "optimizers", "Optimizers",
+                 ("EWMA", "SGD, momentum, Nesterov", "AdaGrad, RMSprop, Adadelta, Adam",
+                  "warmup", "gradient clipping"), "optional"),
+    NotebookInfo("08", "convolutions", "Convolutions and pooling",
+                 ("sliding dot product", "padding and stride", "pooling", "backprop through conv")),
+    NotebookInfo("09", "cnn_architectures", "CNN architectures",
+                 ("LeNet-5", "AlexNet, VGG, Inception, ResNet", "Fashion-MNIST case study"),
+                 "recommended"),
+    NotebookInfo("10", "transfer_learning", "Transfer learning",
+                 ("pretrained models", "freeze and fine-tune", "low-data regime"), "recommended"),
+    NotebookInfo("11", "recurrent_networks", "Recurrent networks",
+                 ("unfolding", "SimpleRNN, LSTM, GRU cells", "BPTT", "bidirectional and deep RNNs")),
+    NotebookInfo("12", "lstm_sentiment", "LSTM sentiment analysis",
+                 ("tokenizing and embeddings", "masking", "LSTM/GRU/bidirectional"), "optional"),
+    NotebookInfo("13", "seq2seq_translation", "Encoder-decoder translation",
+                 ("teacher forcing", "inference loop", "attention", "BLEU"), "recommended"),
+)
+
+_BY_ID = {nb.id: nb for nb in NOTEBOOKS}
+
+
+def notebooks_dir():
+    """The ``notebooks/`` folder of a source checkout (``DLCOURSE_NOTEBOOKS`` overrides)."""
+    override = os.environ.get("DLCOURSE_NOTEBOOKS")
+    if override:
+        return os.path.abspath(override)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(here, "notebooks")
+
+
+def get_notebook(notebook_id):
+    """Returns the :class:`NotebookInfo` for an id such as ``"03"`` or ``3``."""
+    key = f"{int(notebook_id):02d}" if str(notebook_id).isdigit() else str(notebook_id)
+    if key not in _BY_ID:
+        raise ValueError(
+            f"notebook id {notebook_id!r} is unknown; expected one of {sorted(_BY_ID)}."
+        )
+    return _BY_ID[key]
+
+
+def available_notebooks(directory=None):
+    """Catalogue entries whose ``.ipynb`` file exists in ``directory``."""
+    directory = directory or notebooks_dir()
+    return [nb for nb in NOTEBOOKS if os.path.exists(os.path.join(directory, nb.filename))]

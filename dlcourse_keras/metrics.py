@@ -1,0 +1,120 @@
+"""Recording a notebook's results so the course runner can report them.
+
+A notebook calls :func:`record_metric` once per result. In Jupyter it prints
+one line; under ``dlcourse run`` the value is also appended, as one JSON line,
+to the file named by ``DLCOURSE_RECORD_FILE``, which the runner collects.
+"""
+
+import json
+import math
+import os
+import re
+
+RECORD_ENV = "DLCOURSE_RECORD_FILE"
+GOALS = ("max", "min")
+
+
+def _append_record(record):
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def target_met(value, target, goal="max"):
+    """Whether ``value`` reaches ``target`` (``>=`` for max, ``<=`` for min)."""
+    if target is None:
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return value >= target if goal == "max" else value <= target
+
+
+def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
+    """Records one named result of a notebook.
+
+    Args:
+        name: short identifier, e.g. ``"xor_accuracy"``.
+        value: a number (int, float or NumPy scalar).
+        target: optional number the value should reach. Default None.
+        goal: ``"max"`` (default; the value should be at least ``target``)
+            or ``"min"`` (at most ``target``).
+        unit: optional unit printed after the value, e.g. ``"s"``.
+        quiet: if True, do not print.
+
+    Returns:
+        The recorded entry as a dict (``name``, ``value``, ``target``,
+        ``goal``, ``unit``, ``met``).
+
+    Example:
+
+    >>> record_metric("test_accuracy", 0.981, target=0.97)
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name={name!r} must be a non-empty string.")
+    if goal not in GOALS:
+        raise ValueError(f"goal={goal!r} must be one of {GOALS}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"value={value!r} for metric {name!r} must be a number.") from None
+    if target is not None:
+        try:
+            target = float(target)
+        except (TypeError, ValueError):
+            raise ValueError(f"target={target!r} must be a number or None.") from None
+    record = {
+        "kind": "metric",
+        "name": name,
+        "value": number,
+        "target": target,
+        "goal": goal,
+        "unit": unit,
+        "met": target_met(number, target, goal),
+    }
+    _append_record(record)
+    if not quiet:
+        line = f"[metric] {name} = {number:.6g}{(' ' + unit) if unit else ''}"
+        if target is not None:
+            sign = ">=" if goal == "max" else "<="
+            line += f"  (target {sign} {target:g}: {'met' if record['met'] else 'NOT met'})"
+        print(line)
+    return record
+
+
+def record_data_source(dataset, source, detail=""):
+    """Notes which source a loader used (called by the data loaders)."""
+    _append_record({"kind": "data", "dataset": dataset, "source": source, "detail": detail})
+
+
+FIGURE_DIR_ENV = "DLCOURSE_FIGURE_DIR"
+
+
+def record_figure(figure, name, title=""):
+    """Keeps a key figure for the course report.
+
+    Under ``dlcourse run`` the figure is saved as ``<name>.png`` in the
+    directory named by ``DLCOURSE_FIGURE_DIR`` and listed in the report; in
+    Jupyter this does nothing, so a notebook can call it freely.
+
+    Args:
+        figure: a ``matplotlib.figure.Figure``.
+        name: file-name stem, letters, digits, ``-`` and ``_`` only.
+        title: caption for the report. Default: ``name``.
+
+    Returns:
+        The saved path, or None when not running under the course runner.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"name={name!r} must use only letters, digits, '-' and '_'.")
+    if not hasattr(figure, "savefig"):
+        raise TypeError(f"figure={figure!r} must be a matplotlib Figure.")
+    directory = os.environ.get(FIGURE_DIR_ENV)
+    if not directory:
+        return None
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name + ".png")
+    figure.savefig(path, dpi=80, bbox_inches="tight")
+    _append_record({"kind": "figure", "path": path, "title": title or name})
+    return path

@@ -1,0 +1,34 @@
+"""One call that makes a run repeatable."""
+
+import os
+import random
+
+import numpy as np
+
+
+def seed_everything(seed=42, deterministic_ops=True):
+    """Seeds Python, NumPy, Keras and TensorFlow from one integer.
+
+    Args:
+        seed: non-negative integer. Default 42.
+        deterministic_ops: if True (default), also asks TensorFlow for
+            deterministic kernels, so the same seed gives the same numbers
+            on CPU run after run.
+
+    Returns:
+        The seed, for logging.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed={seed!r} must be a non-negative integer.")
+    seed = int(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)  # seeds python, numpy and the backend
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    return seed

@@ -1,0 +1,95 @@
+"""The one call at the top of every notebook."""
+
+import contextlib
+import os
+import sys
+
+
+def in_colab():
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def quiet_tensorflow():
+    """Silences TensorFlow's C++ start-up logs (must run before TF is imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN changes float rounding
+
+
+@contextlib.contextmanager
+def silenced_native_stderr():
+    """Sends file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ runtime prints start-up notices (CUDA probing, oneDNN)
+    before any log level applies; Python exceptions still propagate.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real fd 2 (some embedded consoles)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow():
+    """Imports TensorFlow quietly and returns the module."""
+    quiet_tensorflow()
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with silenced_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()  # device probing prints too
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def setup(seed=42, verbose=True):
+    """Prepares a notebook: quiet logs, seeds, profile, one status line.
+
+    Args:
+        seed: seed for Python, NumPy, Keras and TensorFlow. Default 42.
+        verbose: print the status line. Default True.
+
+    Returns:
+        A dict with ``profile``, ``seed``, ``device``, ``tensorflow``,
+        ``keras`` and ``data_mirror``.
+
+    Example:
+
+    >>> import dlcourse_keras as dl
+    >>> info = dl.setup(seed=0)
+    """
+    quiet_tensorflow()
+    from . import profile as _profile
+    from .seeding import seed_everything
+
+    prof = _profile.get_profile()
+    tf = import_tensorflow()
+    import keras
+
+    seed_everything(seed)
+    gpus = tf.config.list_logical_devices("GPU")
+    device = f"{len(gpus)} GPU" if gpus else "CPU"
+    mirror = os.environ.get("DLCOURSE_MIRROR") or "none"
+    info = {
+        "profile": prof,
+        "seed": seed,
+        "device": device,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "data_mirror": mirror,
+    }
+    if verbose:
+        print(
+            f"dlcourse_keras | TF {tf.__version__} | Keras {keras.__version__} | "
+            f"device {device} | profile {prof} | seed {seed} | data mirror {mirror}"
+        )
+    return info
