@@ -1,0 +1,142 @@
+"""InvertedDropout and TeachingBatchNorm against Keras's Dropout and BatchNormalization."""
+
+import keras
+import numpy as np
+import pytest
+
+from dlcourse_keras.layers.batch_norm import TeachingBatchNorm
+from dlcourse_keras.layers.dropout import InvertedDropout
+
+
+def np_(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+# ---------------------------------------------------------------- dropout
+@pytest.mark.parametrize("rate", [0.2, 0.5, 0.8])
+def test_dropout_statistics_match_keras(rate):
+    x = np.ones((400, 500), dtype="float32")
+    ours = np_(InvertedDropout(rate, seed=1)(x, training=True))
+    theirs = np_(keras.layers.Dropout(rate, seed=2)(x, training=True))
+    kept = ours[ours != 0]
+    np.testing.assert_allclose(kept, 1 / (1 - rate), rtol=1e-6)                    # scale 1/(1-rate)
+    assert abs(np.mean(ours == 0) - rate) < 0.01                                    # fraction zeroed ~ rate
+    assert abs(ours.mean() - 1) < 0.02                                              # mean kept
+    assert abs(np.mean(ours == 0) - np.mean(theirs == 0)) < 0.01
+    assert set(np.unique(ours)) == set(np.unique(theirs))
+
+
+def test_dropout_inference_is_exact_identity():
+    x = np.random.default_rng(0).normal(size=(7, 9)).astype("float32")
+    layer = InvertedDropout(0.5, seed=0)
+    assert np.array_equal(np_(layer(x, training=False)), x)
+    assert np.array_equal(np_(layer(x)), x)
+    assert np.array_equal(np_(InvertedDropout(0.0)(x, training=True)), x)
+
+
+def test_dropout_new_mask_each_call_and_seed_reproducible():
+    x = np.ones((50, 50), dtype="float32")
+    layer = InvertedDropout(0.5, seed=3)
+    a, b = np_(layer(x, training=True)), np_(layer(x, training=True))
+    assert not np.array_equal(a, b)
+    again = np_(InvertedDropout(0.5, seed=3)(x, training=True))
+    assert np.array_equal(a, again)
+
+
+@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5, "0.5", True])
+def test_dropout_bad_rate(rate):
+    with pytest.raises(ValueError, match="rate"):
+        InvertedDropout(rate)
+
+
+def test_dropout_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        InvertedDropout(0.5, seed="x")
+
+
+def test_dropout_model_round_trip_and_fit(tmp_path):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              InvertedDropout(0.3, seed=5), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(1).normal(size=(32, 4)).astype("float32")
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert loaded.layers[1].rate == pytest.approx(0.3) and loaded.layers[1].seed == 5
+
+
+# ---------------------------------------------------------------- batch norm
+def pair(momentum=0.9, epsilon=1e-3):
+    ours = TeachingBatchNorm(momentum=momentum, epsilon=epsilon)
+    theirs = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("shape", [(32, 6), (8, 5, 5, 3)])
+def test_batch_norm_equals_keras_train_inference_and_moving_stats(shape):
+    rng = np.random.default_rng(0)
+    ours, theirs = pair()
+    gamma = rng.uniform(0.5, 2, size=shape[-1]).astype("float32")
+    beta = rng.normal(size=shape[-1]).astype("float32")
+    for layer in (ours, theirs):
+        layer.build(shape)
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+    for _ in range(5):
+        x = (3 + 2 * rng.normal(size=shape)).astype("float32")
+        np.testing.assert_allclose(np_(ours(x, training=True)), np_(theirs(x, training=True)), atol=1e-5)
+    np.testing.assert_allclose(np_(ours.moving_mean), np_(theirs.moving_mean), atol=1e-5)
+    np.testing.assert_allclose(np_(ours.moving_variance), np_(theirs.moving_variance), atol=1e-5)
+    np.testing.assert_allclose(np_(ours(x, training=False)), np_(theirs(x, training=False)), atol=1e-5)
+
+
+def test_batch_norm_formula_by_hand():
+    x = np.array([[1.0], [2.0], [3.0], [6.0]], dtype="float32")
+    bn = TeachingBatchNorm(momentum=0.5, epsilon=1e-3)
+    y = np_(bn(x, training=True))
+    mu, var = 3.0, np.mean((x - 3.0) ** 2)  # 3.5
+    np.testing.assert_allclose(y, (x - mu) / np.sqrt(var + 1e-3), atol=1e-6)
+    np.testing.assert_allclose(np_(bn.moving_mean), [0.5 * 0 + 0.5 * 3.0])
+    np.testing.assert_allclose(np_(bn.moving_variance), [0.5 * 1 + 0.5 * 3.5])
+
+
+def test_batch_norm_equals_keras_in_training_loop():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(128, 5)).astype("float32") * 4 + 1
+    y = (x[:, :1] > 1).astype("float32")
+    preds = []
+    for bn in pair(momentum=0.8):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4), bn,
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(keras.optimizers.SGD(0.1), "binary_crossentropy")
+        model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+        preds.append(model.predict(x, verbose=0))
+    np.testing.assert_allclose(preds[0], preds[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"),
+    ({"epsilon": 0}, "epsilon"), ({"axis": 1.5}, "axis"),
+])
+def test_batch_norm_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        TeachingBatchNorm(**kwargs)
+
+
+def test_batch_norm_bad_axis_at_build():
+    with pytest.raises(ValueError, match="axis"):
+        TeachingBatchNorm(axis=3).build((None, 4))
+
+
+def test_batch_norm_round_trip(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                              TeachingBatchNorm(momentum=0.7, epsilon=1e-4), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(3).normal(size=(64, 3)).astype("float32")
+    model.fit(x, x[:, :1], epochs=2, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert loaded.layers[1].momentum == pytest.approx(0.7)
