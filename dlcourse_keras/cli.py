@@ -1,0 +1,174 @@
+"""The ``dlcourse`` command line: list, run, doctor and data."""
+
+import argparse
+import json
+import sys
+
+from . import __version__
+
+
+def _cmd_list(args):
+    from . import course
+
+    available = {nb.id for nb in course.available_notebooks()}
+    rows = [{"id": nb.id, "title": nb.title, "file": nb.filename, "topics": list(nb.topics),
+             "accelerator": nb.accelerator, "available": nb.id in available}
+            for nb in course.NOTEBOOKS]
+    if not args.all:
+        rows = [r for r in rows if r["available"]]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'id':3} {'title':54} {'accelerator':12} topics")
+    for r in rows:
+        mark = "" if r["available"] else " (planned)"
+        print(f"{r['id']:3} {(r['title'] + mark)[:54]:54} {r['accelerator']:12} {'; '.join(r['topics'])}")
+    return 0
+
+
+def _cmd_run(args):
+    from .profile import get_profile
+    from .runner import run_course
+
+    profile = args.profile or get_profile()
+    report = run_course(ids=args.ids, profile=profile, out_dir=args.out,
+                        write_back=args.write_back, cell_timeout=args.cell_timeout,
+                        progress=not args.quiet)
+    print(f"{report['ok']} ok, {report['failed']} failed in {report['seconds']:.0f} s "
+          f"(profile {profile}); report: {args.out}/report.html and report.json")
+    return 1 if report["failed"] else 0
+
+
+def _cmd_doctor(args):
+    from . import data
+    from .device import describe_devices
+
+    info = describe_devices()
+    info["network"] = {"storage.googleapis.com": data.network_available(),
+                       "pypi.org": data.network_available("https://pypi.org/")}
+    info["data_mirror"] = data.mirror_dir()
+    info["cache"] = data.cache_dir()
+    info["datasets"] = {d["name"]: d["source"] for d in data.list_datasets()}
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"dlcourse_keras {__version__}  Python {info['python']}  TensorFlow {info['tensorflow']}  "
+          f"Keras {info['keras']} ({info['keras_backend']} backend)")
+    print(f"platform    {info['platform']}, {info['cpu_count']} CPU cores")
+    for kind, names in info["devices"].items():
+        print(f"{kind:11} {', '.join(names) if names else 'none'}")
+    print(f"strategy    {info['strategy']} ({info['replicas']} replica(s)); dtype policy "
+          f"{info['dtype_policy']}, recommended {info['recommended_policy']}")
+    print(f"threads     intra-op {info['intra_op_threads'] or 'auto'}, inter-op "
+          f"{info['inter_op_threads'] or 'auto'}")
+    print("network     " + ", ".join(f"{h}: {'reachable' if ok else 'unreachable'}"
+                                      for h, ok in info["network"].items()))
+    print(f"data mirror {info['data_mirror'] or 'not set (DLCOURSE_MIRROR)'}; cache {info['cache']}")
+    for name, source in info["datasets"].items():
+        print(f"  {name:20} {'available from ' + source if source else 'NOT available'}")
+    return 0
+
+
+def _cmd_data(args):
+    from . import data
+
+    if args.data_command == "list":
+        rows = data.list_datasets(allow_network=not args.offline)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print(f"{'name':20} {'available':10} {'source':9} splits")
+        for r in rows:
+            splits = ", ".join(f"{k} {v}" for k, v in r["splits"].items())
+            print(f"{r['name']:20} {'yes' if r['available'] else 'no':10} {r['source'] or '-':9} {splits}")
+        return 0
+    if args.data_command == "verify":
+        results = data.verify_all()
+        bad = [r for r in results if not r["ok"]]
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            for r in results:
+                line = f"{'OK ' if r['ok'] else 'BAD'} {r['dataset']:20} {r['source']:7} {r['path']}"
+                if not r["ok"]:
+                    line += f"\n    sha256 {r['actual']}\n    expected {r['expected']}"
+                print(line)
+            print(f"{len(results) - len(bad)} of {len(results)} files verified"
+                  + (f"; {len(bad)} MISMATCHED" if bad else ""))
+        return 1 if bad else 0
+    if args.data_command == "fetch":
+        names = args.names or list(data.DATASETS)
+        failures = 0
+        for name in names:
+            try:
+                source = data.fetch(name, quiet=True)
+                print(f"{name:20} ready (from {source})")
+            except (data.DataError, ValueError, OSError) as exc:
+                failures += 1
+                print(f"{name:20} FAILED: {exc}")
+        return 1 if failures else 0
+    return 2
+
+
+def build_parser():
+    """The argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(prog="dlcourse", description="Run and check the deep-learning course.")
+    parser.add_argument("--version", action="version", version=f"dlcourse_keras {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the notebooks")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all", action="store_true", help="include planned notebooks")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("run", help="execute notebooks headless and write a report")
+    p.add_argument("ids", nargs="*", help="notebook ids (default: all)")
+    p.add_argument("--profile", choices=("smoke", "full"), default=None,
+                   help="run size (default: $DLCOURSE_PROFILE, else full)")
+    p.add_argument("--out", default="reports/latest", help="output folder (default reports/latest)")
+    p.add_argument("--write-back", action="store_true",
+                   help="save executed outputs into the source notebooks (for committing)")
+    p.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("doctor", help="versions, devices, strategy, network and data")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("data", help="list, verify or fetch the course data sets")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("list", help="availability, source and split sizes")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--offline", action="store_true", help="do not probe the network")
+    q = data_sub.add_parser("verify", help="check every local file against its sha256")
+    q.add_argument("--json", action="store_true")
+    q = data_sub.add_parser("fetch", help="fill the project cache (for offline classrooms)")
+    q.add_argument("names", nargs="*", help="data sets (default: all)")
+    p.set_defaults(func=_cmd_data)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``dlcourse`` console script."""
+    from .session import quiet_tensorflow
+
+    quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as exc:
+        print(f"dlcourse: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from .data import DataError
+
+        if isinstance(exc, DataError):
+            print(f"dlcourse: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The course slides' solved backpropagation example: a 4-2-1 sigmoid network, one update.
+
+Units 1-4 are inputs, 5 and 6 hidden, 7 the output; ``w_ij`` is the weight on the link from
+unit ``i`` to unit ``j`` and ``theta_j`` the bias of unit ``j``. The slides' rules:
+
+* forward: ``I_j = sum_i O_i w_ij + theta_j`` and ``O_j = 1 / (1 + e^{-I_j})``;
+* output error: ``Err_k = O_k (1 - O_k) (T - O_k)``;
+* hidden error: ``Err_j = O_j (1 - O_j) sum_k Err_k w_jk`` (with the *old* ``w_jk``);
+* update: ``w_ij += lr Err_j O_i`` and ``theta_j += lr Err_j``.
+
+``Err_j`` is minus the gradient of ``L = (T - O_7)^2 / 2`` with respect to ``I_j``, so the
+update is one step of gradient descent.
+
+Example:
+    >>> from dlcourse_keras.numpy_ref.backprop_example import solve_example
+    >>> r = solve_example()
+    >>> round(r.outputs[7], 3), round(r.errors[7], 4), round(r.new_weights["w57"], 3)
+    (0.417, 0.1417, -0.232)
+"""
+
+import dataclasses
+import math
+
+INPUTS = {1: 1.0, 2: 1.0, 3: 0.0, 4: 1.0}
+"""The slides' inputs x1..x4."""
+
+WEIGHTS = {"w15": 0.3, "w16": 0.1, "w25": -0.2, "w26": 0.4, "w35": 0.2, "w36": -0.3,
+           "w45": 0.1, "w46": 0.4, "w57": -0.3, "w67": 0.2}
+"""The slides' initial weights ``w_ij`` (link from unit i to unit j)."""
+
+BIASES = {"theta5": 0.2, "theta6": 0.1, "theta7": -0.3}
+"""The slides' initial biases ``theta_j``."""
+
+TARGET = 1.0
+LEARNING_RATE = 0.8
+
+NOTES_VALUES = {
+    "I5": 0.4, "O5": 0.599, "I6": 1.2, "O6": 0.769, "I7": -0.326, "O7": 0.419,
+    "error_before": 0.581,
+    "Err7": 0.141, "Err6": 0.005, "Err5": -0.0101,
+    "w15": 0.292, "w16": 0.104, "w25": -0.208, "w26": 0.404, "w35": 0.2, "w36": -0.3,
+    "w45": 0.092, "w46": 0.404, "w57": -0.232, "w67": 0.287,
+    "theta5": 0.192, "theta6": 0.104, "theta7": -0.187,
+    "I5_new": 0.368, "O5_new": 0.591, "I6_new": 1.204, "O6_new": 0.7692,
+    "I7_new": -0.326, "O7_new": 0.474, "error_after": 0.526, "error_reduction": 0.055,
+}
+"""Every number as printed in the course notes (including their slips; see ``ERRATA``)."""
+
+ERRATA = (
+    "I6 (first pass): the notes add x1*w15 = 0.3 where the link to unit 6 is w16 = 0.1, "
+    "so I6 = 1.2 instead of 1.0 and O6 = 0.769 instead of 0.731; every later number "
+    "inherits the slip.",
+    "I6 (second pass): the same slip again: the new w15 = 0.292 is used where the new "
+    "w16 = 0.104 belongs, giving 1.204 instead of 1.016 (with the notes' own rounded weights).",
+    "I7 (second pass): the line ends '= -0.326' (copied from the first pass) although "
+    "its own terms sum to -0.103, which is the value the next line actually uses (e^0.1034).",
+    "Err5: 0.599 * 0.401 * 0.141 * -0.3 = -0.01016, which rounds to -0.0102, not -0.0101 "
+    "(a rounding slip with no visible effect on the 3-decimal updated weights).",
+)
+"""Where the notes' arithmetic disagrees with their own rules (found by ``solve_example``)."""
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+@dataclasses.dataclass
+class BackpropExampleResult:
+    """Every quantity of one forward pass, backward pass, update and second forward pass.
+
+    Attributes:
+        net_inputs: ``{j: I_j}`` for units 5, 6, 7 (first pass).
+        outputs: ``{j: O_j}`` for units 1..7 (first pass).
+        errors: ``{j: Err_j}`` for units 5, 6, 7.
+        new_weights: ``{"w15": ..., ...}`` after the update.
+        new_biases: ``{"theta5": ..., ...}`` after the update.
+        new_net_inputs, new_outputs: the second forward pass with the updated parameters.
+        error_before, error_after: ``T - O_7`` before and after the update.
+    """
+
+    net_inputs: dict
+    outputs: dict
+    errors: dict
+    new_weights: dict
+    new_biases: dict
+    new_net_inputs: dict
+    new_outputs: dict
+    error_before: float
+    error_after: float
+
+    @property
+    def error_reduction(self):
+        """How much ``T - O_7`` shrank after one update."""
+        return self.error_before - self.error_after
+
+    def as_flat_dict(self):
+        """All numbers under the keys used by ``NOTES_VALUES`` (e.g. ``"O7"``, ``"w57"``, ``"I7_new"``)."""
+        flat = {}
+        for j, v in self.net_inputs.items():
+            flat[f"I{j}"] = v
+        for j in (5, 6, 7):
+            flat[f"O{j}"] = self.outputs[j]
+            flat[f"Err{j}"] = self.errors[j]
+            flat[f"I{j}_new"] = self.new_net_inputs[j]
+            flat[f"O{j}_new"] = self.new_outputs[j]
+        flat.update(self.new_weights)
+        flat.update(self.new_biases)
+        flat.update(error_before=self.error_before, error_after=self.error_after,
+                    error_reduction=self.error_reduction)
+        return flat
+
+
+def _units_feeding(weights, j):
+    return sorted(int(name[1]) for name in weights if int(name[2]) == j)
+
+
+def forward(inputs, weights, biases, decimals=None, slip=False):
+    """Forward pass through units 5, 6, 7: ``I_j = sum_i O_i w_ij + theta_j``, ``O_j = sigmoid(I_j)``.
+
+    Args:
+        inputs: ``{1: x1, ..., 4: x4}``.
+        weights: ``{"w15": ..., ...}``.
+        biases: ``{"theta5": ..., ...}``.
+        decimals: round each ``O_j`` to this many decimals before it is used further
+            (hand-calculation style), default None (no rounding).
+        slip: reproduce the notes' slip of using ``w15`` in place of ``w16`` for ``I_6``;
+            default False.
+
+    Returns:
+        ``(net_inputs, outputs)`` dictionaries keyed by unit number.
+    """
+    outputs = dict(inputs)
+    net_inputs = {}
+    for j in (5, 6, 7):
+        total = biases[f"theta{j}"]
+        for i in _units_feeding(weights, j):
+            name = "w15" if (slip and (i, j) == (1, 6)) else f"w{i}{j}"
+            total += outputs[i] * weights[name]
+        net_inputs[j] = total
+        out = _sigmoid(total)
+        outputs[j] = round(out, decimals) if decimals is not None else out
+    return net_inputs, outputs
+
+
+def solve_example(inputs=None, weights=None, biases=None, target=TARGET,
+                  learning_rate=LEARNING_RATE, decimals=None, slip=False):
+    """Run the slides' solved example: forward, errors, update, second forward pass.
+
+    Args:
+        inputs: ``{unit: value}`` for units 1-4, default the slides' ``INPUTS`` (1, 1, 0, 1).
+        weights: initial ``w_ij``, default ``WEIGHTS``.
+        biases: initial ``theta_j``, default ``BIASES``.
+        target: desired output ``T``, default 1.
+        learning_rate: ``lr`` (the slides' alpha), default 0.8.
+        decimals: round outputs and errors to this many decimals as a hand calculation
+            would, default None (exact).
+        slip: reproduce the notes' ``w15``-for-``w16`` slip in ``I_6``, default False.
+
+    Returns:
+        A ``BackpropExampleResult``.
+
+    Example:
+        >>> r = solve_example(slip=True, decimals=3)  # the notes' own numbers
+        >>> r.outputs[6], r.outputs[7]
+        (0.769, 0.419)
+    """
+    inputs = dict(INPUTS if inputs is None else inputs)
+    weights = dict(WEIGHTS if weights is None else weights)
+    biases = dict(BIASES if biases is None else biases)
+    if sorted(inputs) != [1, 2, 3, 4]:
+        raise ValueError(f"inputs={inputs!r} must have the keys 1, 2, 3, 4.")
+    if sorted(weights) != sorted(WEIGHTS):
+        raise ValueError(f"weights has keys {sorted(weights)}; expected {sorted(WEIGHTS)}.")
+    if sorted(biases) != sorted(BIASES):
+        raise ValueError(f"biases has keys {sorted(biases)}; expected {sorted(BIASES)}.")
+    if not (learning_rate > 0):
+        raise ValueError(f"learning_rate={learning_rate!r} must be > 0.")
+
+    def rnd(v):
+        return round(v, decimals) if decimals is not None else v
+
+    net_inputs, outputs = forward(inputs, weights, biases, decimals, slip)
+    o7 = outputs[7]
+    errors = {7: rnd(o7 * (1 - o7) * (target - o7))}
+    for j in (6, 5):  # hidden units: back-propagate Err_7 through the old w_j7
+        errors[j] = rnd(outputs[j] * (1 - outputs[j]) * errors[7] * weights[f"w{j}7"])
+    new_weights = {name: w + learning_rate * errors[int(name[2])] * outputs[int(name[1])]
+                   for name, w in weights.items()}
+    new_biases = {name: b + learning_rate * errors[int(name[5:])] for name, b in biases.items()}
+    if decimals is not None:
+        new_weights = {k: round(v, decimals) for k, v in new_weights.items()}
+        new_biases = {k: round(v, decimals) for k, v in new_biases.items()}
+    new_net_inputs, new_outputs = forward(inputs, new_weights, new_biases, decimals, slip)
+    return BackpropExampleResult(
+        net_inputs=net_inputs, outputs=outputs, errors=errors, new_weights=new_weights,
+        new_biases=new_biases, new_net_inputs=new_net_inputs, new_outputs=new_outputs,
+        error_before=target - o7, error_after=target - new_outputs[7])
+
+
+def compare_with_notes(result, tolerance=None):
+    """Rows ``(name, notes_value, computed_value, agrees)`` for every number in ``NOTES_VALUES``.
+
+    Args:
+        result: a ``BackpropExampleResult``.
+        tolerance: largest difference counted as agreement; default half a unit in the last
+            decimal the notes printed (e.g. 0.0005 for 0.599), plus 1e-9.
+    """
+    flat = result.as_flat_dict()
+    rows = []
+    for name, printed in NOTES_VALUES.items():
+        if tolerance is None:
+            text = repr(printed)
+            places = len(text.split(".")[1]) if "." in text else 0
+            tol = 0.5 * 10 ** (-places) + 1e-9
+        else:
+            tol = tolerance
+        rows.append((name, printed, flat[name], abs(flat[name] - printed) <= tol))
+    return rows

@@ -1,0 +1,114 @@
+"""A static, self-contained HTML page for a course run (figures embedded)."""
+
+import base64
+import html
+import os
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:72rem;
+color:#1d2330;line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem} .sub{color:#5b6475;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{padding:.35rem .6rem;
+border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top} th{background:#f4f6f9}
+.ok{color:#137333;font-weight:600} .failed{color:#b3261e;font-weight:600}
+.met{color:#137333} .missed{color:#b3261e;font-weight:600} .num{text-align:right;
+font-variant-numeric:tabular-nums} section{border-top:2px solid #e2e5ea;margin-top:2rem}
+figure{display:inline-block;margin:.5rem;max-width:30rem} figure img{max-width:100%;
+border:1px solid #e2e5ea} figcaption{font-size:.85rem;color:#5b6475}
+pre{background:#fbeaea;padding:.6rem;white-space:pre-wrap}
+.cards{display:flex;gap:1rem} .card{background:#f4f6f9;padding:.7rem 1rem;border-radius:.4rem}
+.card b{font-size:1.4rem;display:block}
+"""
+
+
+def _e(value):
+    return html.escape(str(value))
+
+
+def _format_value(metric):
+    value = metric["value"]
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text + (f" {metric['unit']}" if metric.get("unit") else "")
+
+
+def _metric_rows(metrics):
+    rows = []
+    for m in metrics:
+        if m.get("target") is None:
+            target, cls, verdict = "", "", ""
+        else:
+            sign = ">=" if m.get("goal", "max") == "max" else "<="
+            target = f"{sign} {m['target']:g}"
+            cls = "met" if m.get("met") else "missed"
+            verdict = "met" if m.get("met") else "missed"
+        rows.append(f"<tr><td>{_e(m['name'])}</td><td class='num'>{_e(_format_value(m))}</td>"
+                    f"<td>{_e(target)}</td><td class='{cls}'>{verdict}</td></tr>")
+    return "".join(rows)
+
+
+def _image(path, base_dir):
+    full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    if not os.path.isfile(full):
+        return None
+    with open(full, "rb") as f:
+        return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
+
+
+def render_html_report(report, base_dir="."):
+    """Returns the HTML text for a report dict made by ``run_course``."""
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             f"<title>dlcourse_keras run report</title><style>{_STYLE}</style></head><body>"]
+    machine = report.get("machine", {})
+    versions = machine.get("versions", {})
+    parts.append("<h1>dlcourse_keras: course run</h1>")
+    parts.append(f"<p class='sub'>{_e(report.get('started', ''))} · profile "
+                 f"<b>{_e(report['profile'])}</b> · TensorFlow {_e(versions.get('tensorflow'))} · "
+                 f"Keras {_e(versions.get('keras'))} · Python {_e(machine.get('python'))} · "
+                 f"{_e(machine.get('cpu_count'))} CPU cores · data mirror "
+                 f"{_e(machine.get('data_mirror') or 'none')}</p>")
+    metrics = [m for nb in report["notebooks"] for m in nb["metrics"]]
+    missed = sum(m.get("met") is False for m in metrics)
+    parts.append("<div class='cards'>"
+                 f"<div class='card'><b class='ok'>{report['ok']}</b>notebooks ok</div>"
+                 f"<div class='card'><b class='{'failed' if report['failed'] else 'ok'}'>"
+                 f"{report['failed']}</b>failed</div>"
+                 f"<div class='card'><b>{report['seconds']:.0f} s</b>total time</div>"
+                 f"<div class='card'><b class='{'missed' if missed else 'met'}'>"
+                 f"{len(metrics) - missed}/{len(metrics)}</b>metrics on target or untargeted</div>"
+                 "</div>")
+    parts.append("<table><tr><th>id</th><th>notebook</th><th>status</th><th class='num'>time (s)</th>"
+                 "<th>metrics</th><th>data</th></tr>")
+    for nb in report["notebooks"]:
+        sources = ", ".join(f"{d['dataset']} ({d['source']})" for d in nb["data_sources"]) or "-"
+        n_missed = len(nb.get("targets_missed", []))
+        parts.append(f"<tr><td>{_e(nb['id'])}</td><td><a href='#nb{_e(nb['id'])}'>{_e(nb['title'])}</a>"
+                     f"</td><td class='{_e(nb['status'])}'>{_e(nb['status'])}</td>"
+                     f"<td class='num'>{nb['seconds']:.1f}</td><td>{len(nb['metrics'])}"
+                     f"{f' ({n_missed} missed)' if n_missed else ''}</td><td>{_e(sources)}</td></tr>")
+    parts.append("</table>")
+    for nb in report["notebooks"]:
+        parts.append(f"<section id='nb{_e(nb['id'])}'><h2>{_e(nb['id'])} · {_e(nb['title'])} "
+                     f"<span class='{_e(nb['status'])}'>{_e(nb['status'])}</span></h2>"
+                     f"<p class='sub'>{nb['seconds']:.1f} s · executed copy: "
+                     f"<a href='{_e(nb['executed_notebook'])}'>{_e(nb['executed_notebook'])}</a></p>")
+        if nb.get("error"):
+            parts.append(f"<pre>{_e(nb['error'])}</pre>")
+        if nb["metrics"]:
+            parts.append("<table><tr><th>metric</th><th class='num'>value</th><th>target</th>"
+                         f"<th></th></tr>{_metric_rows(nb['metrics'])}</table>")
+        for fig in nb.get("figures", []):
+            src = _image(fig["path"], base_dir)
+            if src:
+                parts.append(f"<figure><img src='{src}' alt='{_e(fig['title'])}'>"
+                             f"<figcaption>{_e(fig['title'])}</figcaption></figure>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def write_html_report(report, path, base_dir=None):
+    """Writes :func:`render_html_report` to ``path``."""
+    text = render_html_report(report, base_dir or os.path.dirname(os.path.abspath(path)))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
