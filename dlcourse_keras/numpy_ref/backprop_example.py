@@ -216,3 +216,28 @@ def compare_with_notes(result, tolerance=None):
             tol = tolerance
         rows.append((name, printed, flat[name], abs(flat[name] - printed) <= tol))
     return rows
+
+
+def as_keras_weights(weights=None, biases=None):
+    """The example's parameters in Keras ``Dense`` layout ``[kernel (4, 2), bias (2,), kernel (2, 1), bias (1,)]``.
+
+    Row ``i`` and column ``j`` of a kernel hold ``w_ij``, so ``MLP([4, 2, 1]).set_weights`` or a
+    Keras model's ``set_weights`` accepts the result directly.
+
+    Args:
+        weights: ``{"w15": ..., ...}``, default ``WEIGHTS``.
+        biases: ``{"theta5": ..., ...}``, default ``BIASES``.
+
+    Example:
+        >>> [a.shape for a in as_keras_weights()]
+        [(4, 2), (2,), (2, 1), (1,)]
+    """
+    import numpy as np
+
+    weights = WEIGHTS if weights is None else weights
+    biases = BIASES if biases is None else biases
+    k1 = np.array([[weights[f"w{i}{j}"] for j in (5, 6)] for i in (1, 2, 3, 4)])
+    b1 = np.array([biases["theta5"], biases["theta6"]])
+    k2 = np.array([[weights["w57"]], [weights["w67"]]])
+    b2 = np.array([biases["theta7"]])
+    return [k1, b1, k2, b2]
