@@ -218,3 +218,7 @@ class GradientNormHistory(keras.callbacks.Callback):
 
     def get_config(self):
         return {"per_step": self.per_step}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
