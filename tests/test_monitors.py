@@ -43,7 +43,7 @@ def test_relu_layers_found():
                               keras.layers.Dense(2), keras.layers.ReLU(), keras.layers.LeakyReLU(),
                               keras.layers.Activation("relu"), keras.layers.Dense(1, activation="tanh")])
     kinds = [type(layer).__name__ for layer in relu_layers(model)]
-    assert kinds == ["Dense", "ReLU", "Activation"]
+    assert kinds == ["Dense", "ReLU", "LeakyReLU", "Activation"]
 
 
 def test_dead_layer_detected_at_100_percent():

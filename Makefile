@@ -1,0 +1,30 @@
+# Two commands for a fresh machine:
+#   make run    set up .venv if needed, then execute every notebook (full profile) and write the report
+#   make test   set up .venv if needed, then run every test (unit tests + notebooks in the smoke profile)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.dlcourse-installed
+PROFILE ?= full
+OUT ?= reports/latest
+JOBS ?= 2
+
+.PHONY: setup run test clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/dlcourse run --profile $(PROFILE) --out $(OUT) $(IDS)
+
+test: $(STAMP)
+	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout 900 tests notebooks
+
+clean:
+	rm -rf $(VENV) reports data/cache

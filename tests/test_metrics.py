@@ -1,0 +1,65 @@
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from dlcourse_keras import metrics
+
+
+def test_record_metric_prints_and_appends_json(monkeypatch, tmp_path, capsys):
+    path = tmp_path / "records.jsonl"
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(path))
+    entry = metrics.record_metric("accuracy", np.float32(0.981), target=0.97)
+    metrics.record_metric("loss", 0.5, target=0.1, goal="min", unit="nats")
+    out = capsys.readouterr().out
+    assert "accuracy = 0.981" in out and "met" in out
+    assert "NOT met" in out  # the loss misses its target
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["name"] for r in lines] == ["accuracy", "loss"]
+    assert lines[0]["met"] is True and lines[1]["met"] is False
+    assert entry["value"] == pytest.approx(0.981, abs=1e-6)
+
+
+def test_record_metric_without_runner_only_prints(monkeypatch, capsys):
+    monkeypatch.delenv("DLCOURSE_RECORD_FILE", raising=False)
+    metrics.record_metric("x", 3)
+    assert "[metric] x = 3" in capsys.readouterr().out
+
+
+def test_target_met_handles_nan_and_goals():
+    assert metrics.target_met(float("nan"), 0.5) is False
+    assert metrics.target_met(0.4, 0.5, "min") is True
+    assert metrics.target_met(0.4, None) is None
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(name="", value=1), "name=''"),
+    (dict(name="a", value="high"), "value='high'"),
+    (dict(name="a", value=1, goal="up"), "goal='up'"),
+    (dict(name="a", value=1, target="x"), "target='x'"),
+])
+def test_record_metric_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.record_metric(**kwargs)
+
+
+def test_record_figure_saves_only_under_the_runner(monkeypatch, tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    monkeypatch.delenv("DLCOURSE_FIGURE_DIR", raising=False)
+    assert metrics.record_figure(fig, "line") is None
+    monkeypatch.setenv("DLCOURSE_FIGURE_DIR", str(tmp_path / "figs"))
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(tmp_path / "r.jsonl"))
+    path = metrics.record_figure(fig, "line", "A line")
+    assert path.endswith("line.png") and (tmp_path / "figs" / "line.png").stat().st_size > 0
+    record = json.loads((tmp_path / "r.jsonl").read_text())
+    assert record["kind"] == "figure" and record["title"] == "A line"
+    with pytest.raises(ValueError, match="name='bad name'"):
+        metrics.record_figure(fig, "bad name")
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        metrics.record_figure("not a figure", "x")
+    plt.close(fig)

@@ -1,0 +1,193 @@
+"""Tests for dlcourse_keras.plots (headless, Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+from dlcourse_keras.plots import (  # noqa: E402
+    confusion_counts,
+    evaluate_on_grid,
+    plot_confusion_matrix,
+    plot_decision_boundary,
+    plot_history,
+    plot_loss_curves,
+    plot_loss_landscape,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+AND_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+AND_Y = np.array([0, 0, 0, 1])
+
+
+def test_decision_boundary_labels_draws_points_and_boundary():
+    ax = plot_decision_boundary(lambda p: (p.sum(axis=1) > 1.5).astype(int), AND_X, AND_Y,
+                                resolution=50, title="AND")
+    assert ax.get_title() == "AND"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    offsets = ax.collections[-1].get_offsets() if len(ax.collections) else None
+    scattered = [c for c in ax.collections if len(c.get_offsets()) == 4]
+    assert scattered, "the four data points must be drawn"
+    np.testing.assert_allclose(np.asarray(scattered[0].get_offsets()), AND_X)
+    assert offsets is not None
+    # the 0/1 boundary line x1 + x2 = 1.5 is drawn as one contour level
+    xmin, xmax = ax.get_xlim()
+    assert xmin == pytest.approx(-0.5) and xmax == pytest.approx(1.5)
+
+
+def test_decision_boundary_probabilities_and_multiclass():
+    prob = plot_decision_boundary(lambda p: 1 / (1 + np.exp(-(p.sum(axis=1) - 1.5) * 5)), AND_X, AND_Y,
+                                  resolution=30)
+    assert len(prob.figure.axes) == 2  # score map comes with a colour bar
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2))
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+
+    def softmax_like(p):
+        logits = np.stack([-p[:, 0] - p[:, 1], np.zeros(len(p)), p[:, 0] + p[:, 1]], axis=1)
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    ax = plot_decision_boundary(softmax_like, x, y, resolution=30)
+    assert len(ax.get_legend().get_texts()) == 3
+
+
+def test_decision_boundary_accepts_keras_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")])
+    ax = plot_decision_boundary(model, AND_X, AND_Y, resolution=20)
+    assert ax.get_title() == "Decision boundary"
+
+
+def test_decision_boundary_bad_arguments():
+    with pytest.raises(ValueError, match="shape"):
+        plot_decision_boundary(lambda p: p[:, 0], np.zeros((4, 3)), AND_Y)
+    with pytest.raises(ValueError, match="labels"):
+        plot_decision_boundary(lambda p: p[:, 0], AND_X, AND_Y[:3])
+    with pytest.raises(ValueError, match="resolution"):
+        plot_decision_boundary(lambda p: p[:, 0], AND_X, AND_Y, resolution=1)
+    with pytest.raises(TypeError, match="predict_fn"):
+        plot_decision_boundary(42, AND_X, AND_Y)
+    with pytest.raises(ValueError, match="grid points"):
+        plot_decision_boundary(lambda p: np.zeros(3), AND_X, AND_Y, resolution=10)
+
+
+def test_plot_history_dict_and_keras_history():
+    record = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "accuracy": [0.5, 0.7, 0.9]}
+    axes = plot_history(record)
+    assert len(axes) == 2
+    labels = [line.get_label() for line in axes[0].get_lines()]
+    assert labels == ["loss", "val_loss"]
+    np.testing.assert_allclose(axes[0].get_lines()[1].get_ydata(), record["val_loss"])
+    assert axes[0].get_xlabel() == "epoch"
+
+    import keras
+
+    history = keras.callbacks.History()
+    history.history = {"loss": [2.0, 1.0]}
+    ax = plot_history(history)
+    assert ax.get_lines()[0].get_ydata().tolist() == [2.0, 1.0]
+
+    _, one = plt.subplots()
+    assert plot_history(record, metrics=["loss", "accuracy"], ax=one) is one
+    assert len(one.get_lines()) == 3
+
+
+def test_plot_history_bad_arguments():
+    with pytest.raises(ValueError, match="'auc'"):
+        plot_history({"loss": [1.0]}, metrics=["auc"])
+    with pytest.raises(TypeError, match="history"):
+        plot_history([1, 2, 3])
+    with pytest.raises(ValueError, match="empty"):
+        plot_history({})
+    _, axes = plt.subplots(1, 3)
+    with pytest.raises(ValueError, match="3 Axes"):
+        plot_history({"loss": [1.0], "accuracy": [0.5]}, ax=axes)
+
+
+def test_plot_loss_curves_sequences_and_xy_pairs():
+    ax = plot_loss_curves({"batch": [3.0, 2.0, 1.0], "sgd": ([0.0, 0.5], [3.0, 1.0])}, x_label="time (s)",
+                          log_y=True)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["batch", "sgd"]
+    np.testing.assert_allclose(lines[0].get_xdata(), [0, 1, 2])
+    np.testing.assert_allclose(lines[1].get_xdata(), [0.0, 0.5])
+    assert ax.get_xlabel() == "time (s)" and ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_loss_curves([1, 2])
+    with pytest.raises(ValueError, match="x has 2 values"):
+        plot_loss_curves({"a": ([0, 1], [1, 2, 3])})
+
+
+def test_loss_landscape_grid_and_paths():
+    a, b, z = evaluate_on_grid(lambda p, q: p**2 + 3 * q**2, (-1, 1), (-2, 2), resolution=5)
+    assert z.shape == (5, 5)
+    np.testing.assert_allclose(z, a**2 + 3 * b**2)
+    # a non-vectorised function (uses float()) is evaluated point by point
+    _, _, z2 = evaluate_on_grid(lambda p, q: float(p) ** 2 + 3 * float(q) ** 2, (-1, 1), (-2, 2), 5)
+    np.testing.assert_allclose(z2, z)
+
+    paths = {"sgd": np.array([[-1.0, 1.0], [-0.5, 0.4], [0.0, 0.0]]), "adam": np.array([[1.0, 1.0], [0.0, 0.0]])}
+    ax = plot_loss_landscape(lambda p, q: p**2 + 3 * q**2 + 0.1, (-1.5, 1.5), (-1.5, 1.5), path=paths,
+                             log_levels=True, minimum=(0, 0), resolution=30)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "sgd" in labels and "adam" in labels and "minimum" in labels
+    sgd = [line for line in ax.get_lines() if line.get_label() == "sgd"][0]
+    np.testing.assert_allclose(np.c_[sgd.get_xdata(), sgd.get_ydata()], paths["sgd"])
+    single = plot_loss_landscape(lambda p, q: p**2 + q**2, (-1, 1), (-1, 1), path=paths["adam"], resolution=10)
+    assert [line.get_label() for line in single.get_lines()][0] == "path"
+
+
+def test_loss_landscape_bad_arguments():
+    f = lambda p, q: p**2 + q**2  # noqa: E731
+    with pytest.raises(ValueError, match="x_range"):
+        plot_loss_landscape(f, (1, -1), (-1, 1))
+    with pytest.raises(ValueError, match="y_range"):
+        plot_loss_landscape(f, (-1, 1), "ab")
+    with pytest.raises(ValueError, match="shape \\(k, 2\\)"):
+        plot_loss_landscape(f, (-1, 1), (-1, 1), path=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="positive loss"):
+        plot_loss_landscape(lambda p, q: p + q, (-1, 1), (-1, 1), log_levels=True, resolution=5)
+
+
+def test_confusion_matrix_counts_drawn_equal_sklearn():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 4, size=200)
+    y_pred = np.where(rng.random(200) < 0.7, y_true, rng.integers(0, 4, size=200))
+    expected = confusion_matrix(y_true, y_pred)
+    ax = plot_confusion_matrix(y_true, y_pred, class_names=["a", "b", "c", "d"])
+    drawn = np.array([int(t.get_text()) for t in ax.texts]).reshape(4, 4)
+    np.testing.assert_array_equal(drawn, expected)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c", "d"]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    # probabilities are reduced by arg-max; normalisations match sklearn's
+    probs = np.eye(4)[y_pred] * 0.9 + 0.025
+    np.testing.assert_array_equal(confusion_counts(y_true, probs), expected)
+    for mode in ("true", "pred", "all"):
+        np.testing.assert_allclose(confusion_counts(y_true, y_pred, normalize=mode),
+                                   confusion_matrix(y_true, y_pred, normalize=mode))
+    norm = plot_confusion_matrix(y_true, y_pred, normalize=True)
+    assert norm.texts[0].get_text() == f"{expected[0, 0] / expected[0].sum():.2f}"
+
+
+def test_confusion_matrix_bad_arguments():
+    with pytest.raises(ValueError, match="normalize='rows'"):
+        plot_confusion_matrix([0, 1], [0, 1], normalize="rows")
+    with pytest.raises(ValueError, match="y_pred has 1"):
+        plot_confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError, match="num_classes=2"):
+        plot_confusion_matrix([0, 1, 2], [0, 1, 2], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="non-integer"):
+        confusion_counts([0.5, 1.0], [0, 1])
+    with pytest.raises(ValueError, match="non-negative"):
+        confusion_counts([-1, 1], [0, 1])

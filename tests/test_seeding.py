@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+import dlcourse_keras as dl
+
+
+def _draw():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    return (np.random.rand(3), keras.random.normal((2,)).numpy(), model.layers[0].kernel.numpy())
+
+
+def test_same_seed_gives_the_same_numbers():
+    dl.seed_everything(7)
+    first = _draw()
+    dl.seed_everything(7)
+    second = _draw()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    dl.seed_everything(8)
+    third = _draw()
+    assert not np.array_equal(first[2], third[2])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
+def test_bad_seed_is_rejected(seed):
+    with pytest.raises(ValueError, match="seed="):
+        dl.seed_everything(seed)
+
+
+def test_setup_reports_profile_and_versions(monkeypatch, capsys):
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    info = dl.setup(seed=3)
+    line = capsys.readouterr().out
+    assert info["profile"] == "smoke" and info["seed"] == 3 and info["device"] == "CPU"
+    assert "profile smoke" in line and "TF " in line and line.count("\n") == 1
+
+
+def test_import_is_cheap():
+    import subprocess
+    import sys
+
+    code = ("import sys, dlcourse_keras, dlcourse_keras.data; "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
