@@ -24,7 +24,16 @@ _EXPORTS = {
 }
 
 
+# subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
+_SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
+               "gradient_monitoring", "device", "course", "runner")
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dlcourse_keras' has no attribute {name!r}")
@@ -34,7 +43,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+    return sorted(list(globals()) + list(_EXPORTS) + list(_SUBMODULES))
 
 
 __all__ = sorted(_EXPORTS)
