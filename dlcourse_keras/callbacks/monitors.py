@@ -18,15 +18,25 @@ def _kernel_of(layer):
     return weights[0] if weights else None
 
 
+_RECTIFIERS = ("relu", "leaky_relu")
+
+
 def _is_relu_layer(layer):
+    # Rectifier family: the output is positive exactly when the pre-activation is.
     if isinstance(layer, keras.layers.ReLU):
-        return layer.negative_slope == 0 and layer.threshold == 0
+        return layer.threshold == 0
+    if isinstance(layer, (keras.layers.LeakyReLU, keras.layers.PReLU)):
+        return True
     activation = getattr(layer, "activation", None)
-    return activation is keras.activations.relu
+    return any(activation is getattr(keras.activations, name) for name in _RECTIFIERS)
 
 
 def relu_layers(model):
-    """The layers of ``model`` whose output is a plain ReLU (Dense/Conv with ``activation="relu"``, ``ReLU``, ``Activation("relu")``)."""
+    """The rectifier layers of ``model``: Dense/Conv with ``activation="relu"`` or ``"leaky_relu"``, ``ReLU``, ``LeakyReLU``, ``PReLU``, ``Activation("relu")``.
+
+    For all of them a unit's output is above 0 exactly when its input is, so
+    "never above 0" means "never on the active side".
+    """
     return [layer for layer in model.layers if _is_relu_layer(layer)]
 
 
@@ -157,11 +167,13 @@ class WeightChangeMonitor(keras.callbacks.Callback):
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
 class DeadReLUMonitor(keras.callbacks.Callback):
-    """Records, per ReLU layer, the fraction of units never active on a fixed sample.
+    """Records, per ReLU-family layer, the fraction of units never active on a fixed sample.
 
     Formula: ``dead_l = mean_j [ max_i relu(z_ij) <= 0 ]`` over the examples
     ``i`` of ``x_sample`` and the units ``j`` of layer ``l``. A dead unit has
     zero gradient for every example, so plain gradient descent cannot revive it.
+    Leaky ReLU and PReLU layers are probed too: their inactive units still
+    pass a small gradient, which is how they recover.
 
     After ``fit``: ``history`` maps each ReLU layer's name to a list whose
     first entry is measured before training (epoch 0) and then one per
