@@ -185,7 +185,7 @@ class DeadReLUMonitor(keras.callbacks.Callback):
 
     Example:
 
-    >>> monitor = DeadReLUMonitor(x_train[:256])
+    >>> monitor = DeadReLUMonitor(np.random.rand(256, 4))
     >>> # model.fit(x, y, epochs=5, callbacks=[monitor]); monitor.history
     """
 
