@@ -21,6 +21,34 @@ _EXPORTS = {
     "select_strategy": "device",
     "configure_mixed_precision": "device",
     "describe_devices": "device",
+    "register_keras_objects": "registration",
+    # teaching Keras objects
+    "UniformFanIn": "initializers",
+    "XavierNormal": "initializers",
+    "XavierUniform": "initializers",
+    "HeNormal": "initializers",
+    "HeUniform": "initializers",
+    "ScaledNormal": "initializers",
+    "InvertedDropout": "layers",
+    "TeachingBatchNorm": "layers",
+    "TeachingEarlyStopping": "callbacks",
+    "WeightChangeMonitor": "callbacks",
+    "DeadReLUMonitor": "callbacks",
+    "LiveLossPlot": "callbacks",
+    "LinearWarmup": "schedules",
+    "GradientNormModel": "gradient_monitoring",
+    "GradientNormHistory": "gradient_monitoring",
+    # NumPy references
+    "MLP": "numpy_ref.mlp",
+    "count_parameters": "numpy_ref.mlp",
+    "gradient_check": "numpy_ref.mlp",
+    "ewma": "numpy_ref.ewma",
+    # plots
+    "plot_decision_boundary": "plots",
+    "plot_history": "plots",
+    "plot_loss_curves": "plots",
+    "plot_loss_landscape": "plots",
+    "plot_confusion_matrix": "plots",
 }
 
 
