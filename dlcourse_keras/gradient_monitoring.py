@@ -208,7 +208,7 @@ class GradientNormHistory(keras.callbacks.Callback):
             values = np.asarray(series[g], dtype=float)
             x = np.arange(1, len(values) + 1)
             ax.plot(x, values, label=g, lw=2.5 if g == "global" else 1.2,
-                    ls="--" if g == "global" else "-", marker="o" if len(values) <= 30 else None, ms=3)
+                    ls="--" if g == "global" else "-", marker="o" if np.isfinite(values).sum() <= 30 else None, ms=3)
         ax.set_yscale("log")
         ax.set_xlabel("training step" if use_steps else "epoch")
         ax.set_ylabel("gradient L2 norm (before clipping)")
