@@ -51,7 +51,7 @@ NOTEBOOKS = (
                   "data augmentation", "batch normalization")),
     NotebookInfo("07", "optimizers", "Optimizers",
                  ("EWMA", "SGD, momentum, Nesterov", "AdaGrad, RMSprop, Adadelta, Adam",
-                  "warmup", "gradient clipping"), "optional"),
+                  "warmup", "gradient clipping")),
     NotebookInfo("08", "convolutions", "Convolutions and pooling",
                  ("sliding dot product", "padding and stride", "pooling", "backprop through conv")),
     NotebookInfo("09", "cnn_architectures", "CNN architectures",
