@@ -128,3 +128,37 @@ def test_bad_arguments_rejected():
         gd.intercept_descent(**gd.NOTES_EXAMPLE, steps=0)
     with pytest.raises(ValueError, match="learning_rate=-0.1"):
         gd.intercept_descent(x=[1.0], y=[2.0], slope=0.0, learning_rate=-0.1)
+
+
+@pytest.mark.parametrize("loss", gd.LINE_LOSSES)
+def test_line_loss_and_gradient_agree_with_losses_module(loss):
+    from dlcourse_keras.numpy_ref import losses as L
+    x, y = _line(20, seed=7)
+    w, b = 0.4, 0.3
+    fn, grad_fn = L.get(loss)
+    pred = (w * x + b)[:, None]
+    assert gd.line_loss(w, b, x, y, loss) == pytest.approx(float(np.mean(fn(y[:, None], pred))))
+    g = grad_fn(y[:, None], pred)[:, 0]  # d(mean loss) / d(prediction)
+    np.testing.assert_allclose(gd.line_loss_grad(w, b, x, y, loss), [np.sum(g * x), np.sum(g)], atol=1e-12)
+
+
+def test_robust_losses_resist_outliers():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, 60)
+    y = 2.0 * x + 1.0 + rng.normal(scale=0.3, size=60)
+    y[x > 8] += 25.0  # outliers at large x tilt the MSE line
+    slopes = {}
+    for loss in gd.LINE_LOSSES:
+        h = gd.gradient_descent(x, y, "batch", learning_rate=0.02, epochs=4000, loss=loss, decay=1e-3)
+        slopes[loss] = h.params[-1, 0]
+    assert slopes["mse"] == pytest.approx(gd.least_squares_line(x, y)[0], abs=1e-2)
+    assert abs(slopes["mae"] - 2) < abs(slopes["mse"] - 2) and abs(slopes["huber"] - 2) < abs(slopes["mse"] - 2)
+
+
+def test_line_loss_bad_arguments():
+    with pytest.raises(ValueError, match="loss='hinge'"):
+        gd.line_loss(1.0, 0.0, [1.0], [1.0], loss="hinge")
+    with pytest.raises(ValueError, match="delta=0"):
+        gd.gradient_descent([1.0, 2.0], [1.0, 2.0], loss="huber", delta=0)
+    with pytest.raises(ValueError, match="decay=-1"):
+        gd.gradient_descent([1.0, 2.0], [1.0, 2.0], decay=-1)

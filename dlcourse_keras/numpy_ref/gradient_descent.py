@@ -177,25 +177,70 @@ def least_squares_line(x, y):
     return w, float(y.mean() - w * x.mean())
 
 
-def mse_line(w, b, x, y):
-    """Mean squared error of the line ``w x + b``: ``mean_i (w x_i + b - y_i)^2``.
+LINE_LOSSES = ("mse", "mae", "huber")
+
+
+def _check_line_loss(loss, delta):
+    if loss not in LINE_LOSSES:
+        raise ValueError(f"loss={loss!r} must be one of {LINE_LOSSES}.")
+    if isinstance(delta, bool) or not np.isscalar(delta) or not np.isfinite(delta) or delta <= 0:
+        raise ValueError(f"delta={delta!r} must be a positive finite number.")
+
+
+def _line_loss_and_grad(w, b, x, y, loss="mse", delta=1.0):
+    """Loss of the line ``w x + b`` and its gradient ``(dL/dw, dL/db)`` by the chain rule."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = w * x + b - y
+        if loss == "mse":
+            value, g = np.mean(e ** 2), 2.0 * e
+        elif loss == "mae":
+            value, g = np.mean(np.abs(e)), np.sign(e)
+        else:
+            small = np.abs(e) <= delta
+            value = np.mean(np.where(small, 0.5 * e ** 2, delta * np.abs(e) - 0.5 * delta ** 2))
+            g = np.where(small, e, delta * np.sign(e))
+        g = g / len(e)  # dL/d(prediction_i) for the mean loss
+        return float(value), float(np.sum(g * x)), float(np.sum(g))
+
+
+def line_loss(w, b, x, y, loss="mse", delta=1.0):
+    """Mean loss of the line ``w x + b`` on ``(x, y)``: MSE, MAE or Huber (``delta``).
 
     Args:
         w: slope.
         b: intercept.
         x: inputs.
         y: targets.
+        loss: ``"mse"``, ``"mae"`` or ``"huber"``. Default ``"mse"``.
+        delta: Huber threshold. Default 1.0.
+
+    Example:
+        >>> line_loss(1.0, 0.0, [1.0, 2.0], [1.0, 4.0])  # errors 0 and -2
+        2.0
     """
     x, y = _xy(x, y)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.mean((w * x + b - y) ** 2))
+    _check_line_loss(loss, delta)
+    return _line_loss_and_grad(w, b, x, y, loss, delta)[0]
 
 
-def mse_line_grad(w, b, x, y):
-    """Gradient of :func:`mse_line`: ``(2 mean(e x), 2 mean(e))`` with ``e = w x + b - y``."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = w * x + b - y
-        return 2.0 * float(np.mean(e * x)), 2.0 * float(np.mean(e))
+def line_loss_grad(w, b, x, y, loss="mse", delta=1.0):
+    """Gradient ``(dL/dw, dL/db) = (sum_i g_i x_i, sum_i g_i)`` of :func:`line_loss`.
+
+    ``g_i`` is the derivative of the mean loss with respect to prediction ``i``
+    (``2 e_i / n`` for MSE, ``sign(e_i) / n`` for MAE, ``clip(e_i, -delta, delta) / n`` for Huber,
+    ``e = w x + b - y``).
+
+    Args:
+        w: slope.
+        b: intercept.
+        x: inputs.
+        y: targets.
+        loss: ``"mse"``, ``"mae"`` or ``"huber"``. Default ``"mse"``.
+        delta: Huber threshold. Default 1.0.
+    """
+    x, y = _xy(x, y)
+    _check_line_loss(loss, delta)
+    return _line_loss_and_grad(w, b, x, y, loss, delta)[1:]
 
 
 @dataclass
@@ -204,7 +249,7 @@ class GDHistory:
 
     Attributes:
         params: array ``(updates + 1, 2)`` of ``(w, b)``.
-        loss: array ``(updates + 1,)``, the MSE on the whole data set after each update.
+        loss: array ``(updates + 1,)``, the loss on the whole data set after each update.
         time: array ``(updates + 1,)``, cumulative wall time (seconds) spent computing updates
             (the full-data loss evaluation for the record is not counted).
         epoch: array ``(updates + 1,)``, the epoch each update belongs to (0 for the start).
@@ -233,13 +278,14 @@ class GDHistory:
 
 
 def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_size=None,
-                     w0=0.0, b0=0.0, shuffle=True, seed=0):
-    """Fits ``y = w x + b`` by minimising the MSE with batch, stochastic or mini-batch gradient descent.
+                     w0=0.0, b0=0.0, shuffle=True, seed=0, loss="mse", delta=1.0, decay=0.0):
+    """Fits ``y = w x + b`` with batch, stochastic or mini-batch gradient descent on MSE, MAE or Huber.
 
-    Each update: ``(w, b) <- (w, b) - learning_rate * grad`` where ``grad`` is the MSE gradient on
+    Each update: ``(w, b) <- (w, b) - lr_t * grad`` where ``grad`` is the loss gradient on
     the whole data set (``"batch"``: one update per epoch), on one example (``"stochastic"``:
     ``n`` updates per epoch) or on ``batch_size`` examples (``"minibatch"``). Stops early if
-    the parameters overflow (divergence is recorded, not raised).
+    the parameters overflow (divergence is recorded, not raised). The step size of update
+    ``t = 0, 1, ...`` is ``lr_t = learning_rate / (1 + decay * t)`` (constant when ``decay=0``).
 
     Args:
         x: inputs, shape ``(n,)``.
@@ -254,9 +300,12 @@ def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_s
         shuffle: visit examples in a new random order each epoch (stochastic and mini-batch).
             Default True.
         seed: seed of the shuffling. Default 0.
+        loss: ``"mse"``, ``"mae"`` or ``"huber"``. Default ``"mse"``.
+        delta: Huber threshold. Default 1.0.
+        decay: non-negative inverse-time decay of the step size. Default 0.0.
 
     Returns:
-        A :class:`GDHistory`.
+        A :class:`GDHistory` (``loss`` holds the chosen loss on the whole data set).
 
     Example:
         >>> import numpy as np
@@ -270,6 +319,9 @@ def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_s
         raise ValueError(f"method={method!r} must be one of {METHODS}.")
     learning_rate = _positive("learning_rate", learning_rate)
     epochs = _count("epochs", epochs)
+    _check_line_loss(loss, delta)
+    if isinstance(decay, bool) or not np.isscalar(decay) or not np.isfinite(decay) or decay < 0:
+        raise ValueError(f"decay={decay!r} must be a non-negative finite number.")
     n = len(x)
     if method == "minibatch":
         batch_size = min(n, 32 if batch_size is None else _count("batch_size", batch_size))
@@ -280,18 +332,19 @@ def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_s
         batch_size = n if method == "batch" else 1
     rng = np.random.default_rng(seed)
     w, b = float(w0), float(b0)
-    params, losses, times, epoch_ids = [(w, b)], [mse_line(w, b, x, y)], [0.0], [0]
+    params, losses, times, epoch_ids = [(w, b)], [_line_loss_and_grad(w, b, x, y, loss, delta)[0]], [0.0], [0]
     elapsed = 0.0
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n) if (shuffle and method != "batch") else np.arange(n)
         for start in range(0, n, batch_size):
             t0 = time.perf_counter()
             idx = order[start:start + batch_size]
-            gw, gb = mse_line_grad(w, b, x[idx], y[idx])
-            w, b = w - learning_rate * gw, b - learning_rate * gb
+            _, gw, gb = _line_loss_and_grad(w, b, x[idx], y[idx], loss, delta)
+            lr = learning_rate / (1.0 + decay * (len(losses) - 1))
+            w, b = w - lr * gw, b - lr * gb
             elapsed += time.perf_counter() - t0
             params.append((w, b))
-            losses.append(mse_line(w, b, x, y))
+            losses.append(_line_loss_and_grad(w, b, x, y, loss, delta)[0])
             times.append(elapsed)
             epoch_ids.append(epoch)
             if not (np.isfinite(w) and np.isfinite(b)):
