@@ -174,3 +174,11 @@ def test_bad_trick_and_loss_arguments():
         perceptron_loss([1, -1], [0.5])
     with pytest.raises(ValueError, match="weights"):
         perceptron_loss_gradient(np.zeros((2, 3)), [1, -1], np.zeros(2), 0.0)
+
+
+def test_nand_exact_with_power_of_two_learning_rate():
+    # lr = 0.5 keeps every weight exact, so no point is decided by a rounding error.
+    p = Perceptron(learning_rate=0.5, max_epochs=100).fit(X_GATES, 1 - Y_AND)
+    assert p.converged_ and p.score(X_GATES, 1 - Y_AND) == 1.0
+    z = p.decision_function(X_GATES)
+    assert (z[:3] > 0).all() and z[3] <= 0
