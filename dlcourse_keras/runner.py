@@ -109,10 +109,13 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
         start = time.perf_counter()
         with _environment(**{PROFILE_ENV: profile, RECORD_ENV: record_file,
                              FIGURE_DIR_ENV: figure_dir, "PYTHONHASHSEED": "0"}):
-            try:
-                client.execute()
-            except Exception as exc:  # a failing cell, a dead kernel, a timeout
-                status, error = "failed", _error_summary(exc)
+            os.makedirs(out_dir, exist_ok=True)
+            # the kernel's own stderr (start-up notices) goes to a log, not over the progress bar
+            with open(os.path.join(out_dir, f"{info.id}.kernel.log"), "w") as kernel_log:
+                try:
+                    client.execute(stderr=kernel_log)
+                except Exception as exc:  # a failing cell, a dead kernel, a timeout
+                    status, error = "failed", _error_summary(exc)
         seconds = time.perf_counter() - start
         records = read_records(record_file)
     if bar is not None:
