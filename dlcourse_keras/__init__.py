@@ -39,6 +39,7 @@ _EXPORTS = {
     "GradientNormModel": "gradient_monitoring",
     "GradientNormHistory": "gradient_monitoring",
     # NumPy references
+    "Perceptron": "numpy_ref.perceptron",
     "MLP": "numpy_ref.mlp",
     "count_parameters": "numpy_ref.mlp",
     "gradient_check": "numpy_ref.mlp",
