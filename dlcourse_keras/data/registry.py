@@ -181,15 +181,18 @@ def _root_for(source, spec):
     return None
 
 
+def _local_path(root, spec, data_file, source):
+    if source == "debian":  # Debian's folder is named like ours: fashion-mnist/<file>
+        return os.path.join(root, os.path.basename(spec.debian_dir), os.path.basename(data_file.path))
+    return os.path.join(root, data_file.path)
+
+
 def _files_in(root, spec, source):
     if root is None or not spec.files:
         return None
     paths = {}
     for f in spec.files:
-        relative = f.path
-        if source == "debian":  # Debian's folder is named like ours: fashion-mnist/<file>
-            relative = os.path.join(os.path.basename(spec.debian_dir), os.path.basename(f.path))
-        local = os.path.join(root, relative)
+        local = _local_path(root, spec, f, source)
         if not os.path.isfile(local):
             return None
         paths[f.path] = local
@@ -300,10 +303,7 @@ def verify_all():
             if root is None:
                 continue
             for f in spec.files:
-                relative = f.path
-                if source == "debian":
-                    relative = os.path.join(os.path.basename(spec.debian_dir), os.path.basename(f.path))
-                local = os.path.join(root, relative)
+                local = _local_path(root, spec, f, source)
                 if not os.path.isfile(local):
                     continue
                 expected = f.sha256 or recorded_hash(local)
