@@ -120,7 +120,6 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
         records = read_records(record_file)
     if bar is not None:
         bar.close()
-    os.makedirs(out_dir, exist_ok=True)
     executed = os.path.join(out_dir, info.filename)
     nbformat.write(nb, executed)
     if write_back and status == "ok":

@@ -188,7 +188,12 @@ def _check_line_loss(loss, delta):
 
 
 def _line_loss_and_grad(w, b, x, y, loss="mse", delta=1.0):
-    """Loss of the line ``w x + b`` and its gradient ``(dL/dw, dL/db)`` by the chain rule."""
+    """Loss of the line ``w x + b`` and its gradient ``(dL/dw, dL/db)`` by the chain rule.
+
+    The same formulas as :mod:`numpy_ref.losses` (a test checks they agree), inlined because
+    this runs once per update and must tolerate overflow in a diverging run, which the
+    validating loss functions reject.
+    """
     with np.errstate(over="ignore", invalid="ignore"):
         e = w * x + b - y
         if loss == "mse":
