@@ -22,6 +22,7 @@ _EXPORTS = {
     "configure_mixed_precision": "device",
     "describe_devices": "device",
     "register_keras_objects": "registration",
+    "show_source": "source",
     # teaching Keras objects
     "UniformFanIn": "initializers",
     "XavierNormal": "initializers",
@@ -55,7 +56,7 @@ _EXPORTS = {
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner")
+               "gradient_monitoring", "device", "course", "runner", "testing", "source")
 
 
 def __getattr__(name):
