@@ -28,15 +28,43 @@ def _cmd_list(args):
 
 def _cmd_run(args):
     from .profile import get_profile
-    from .runner import run_course
+    from .runner import exit_code, run_course
 
     profile = args.profile or get_profile()
-    report = run_course(ids=args.ids, profile=profile, out_dir=args.out,
+    out = args.out
+    if args.resume is not None:
+        if out is not None and out != args.resume:
+            raise ValueError(f"--out {out!r} and --resume {args.resume!r} name different folders; "
+                             "a resumed run writes into the folder it resumes.")
+        out = args.resume
+    out = out if out is not None else "reports/latest"
+    report = run_course(ids=args.ids, profile=profile, out_dir=out,
                         write_back=args.write_back, cell_timeout=args.cell_timeout,
-                        progress=not args.quiet)
-    print(f"{report['ok']} ok, {report['failed']} failed in {report['seconds']:.0f} s "
-          f"(profile {profile}); report: {args.out}/report.html and report.json")
-    return 1 if report["failed"] else 0
+                        progress=not args.quiet, jobs=args.jobs, resume=args.resume is not None)
+    summary = (f"{report['ok']} ok, {report['failed']} failed"
+               + (f", {report['not_finished']} not finished" if report["not_finished"] else "")
+               + f" in {report['wall_seconds']:.0f} s (profile {profile}); "
+               f"report: {out}/report.html and report.json")
+    if report["state"] == "interrupted":
+        summary = f"run interrupted by {report['signal'] or 'a stop request'}: " + summary
+    print(summary, flush=True)
+    return exit_code(report)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _folder(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty folder name is not allowed")
+    return text
 
 
 def _cmd_doctor(args):
@@ -125,11 +153,17 @@ def build_parser():
     p.add_argument("ids", nargs="*", help="notebook ids (default: all)")
     p.add_argument("--profile", choices=("smoke", "full"), default=None,
                    help="run size (default: $DLCOURSE_PROFILE, else full)")
-    p.add_argument("--out", default="reports/latest", help="output folder (default reports/latest)")
+    p.add_argument("--out", type=_folder, default=None,
+                   help="output folder (default reports/latest); not the notebooks folder")
     p.add_argument("--write-back", action="store_true",
                    help="save executed outputs into the source notebooks (for committing)")
-    p.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell (default 1800)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--cell-timeout", type=_positive_int, default=1800,
+                   help="seconds per cell, at least 1 (default 1800)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1,
+                   help="notebooks run at once, each in its own kernel (default 1)")
+    p.add_argument("--resume", type=_folder, metavar="DIR", default=None,
+                   help="continue the run in DIR: skip notebooks already ok in its report")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("doctor", help="versions, devices, strategy, network and data")

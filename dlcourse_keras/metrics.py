@@ -19,38 +19,96 @@ def _append_record(record):
     if not path:
         return
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+        f.write(json.dumps(record, allow_nan=False) + "\n")
 
 
 def target_met(value, target, goal="max"):
-    """Whether ``value`` reaches ``target`` (``>=`` for max, ``<=`` for min)."""
+    """Whether ``value`` reaches ``target`` (``>=`` for max, ``<=`` for min).
+
+    None when there is no target; a missing, NaN or infinite value never
+    meets one (a diverged run must not pass as "loss <= 0.1").
+    """
     if target is None:
         return None
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or not math.isfinite(value):
         return False
     return value >= target if goal == "max" else value <= target
+
+
+def _nonfinite_name(number):
+    if math.isnan(number):
+        return "nan"
+    return "inf" if number > 0 else "-inf"
+
+
+def _finite_target(target, what="target"):
+    try:
+        number = float(target)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}={target!r} must be a number, a dict of numbers per profile, "
+                         "or None.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what}={target!r} must be finite (NaN and inf can never be met).")
+    return number
+
+
+def resolve_target(target, profile):
+    """The target that applies in ``profile``, and the per-profile dict if one was given.
+
+    Args:
+        target: None, a number, or a dict such as ``{"smoke": 0.8, "full": 0.97}``
+            (a profile missing from the dict has no target).
+        profile: ``"smoke"`` or ``"full"``.
+
+    Returns:
+        ``(target_for_profile, targets_dict_or_None)`` with floats.
+    """
+    from .profile import PROFILES
+
+    if target is None:
+        return None, None
+    if isinstance(target, dict):
+        if not target:
+            raise ValueError(f"target={target!r} must name at least one of {PROFILES}.")
+        targets = {}
+        for key, value in target.items():
+            if key not in PROFILES:
+                raise ValueError(f"target has a key {key!r}; allowed keys are {PROFILES}.")
+            targets[key] = None if value is None else _finite_target(value, f"target[{key!r}]")
+        return targets.get(profile), targets
+    return _finite_target(target), None
 
 
 def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
     """Records one named result of a notebook.
 
+    Under ``dlcourse run`` a target missed in the profile being run fails the
+    notebook. A NaN or infinite value is recorded as ``null`` with
+    ``"nonfinite": "nan"`` (or ``"inf"``, ``"-inf"``), so the report stays valid
+    JSON, and it never meets a target.
+
     Args:
         name: short identifier, e.g. ``"xor_accuracy"``.
-        value: a number (int, float or NumPy scalar).
-        target: optional number the value should reach. Default None.
+        value: a number (int, float or NumPy scalar); NaN and inf are allowed.
+        target: optional number the value should reach, or a dict with one
+            target per profile, e.g. ``{"smoke": 0.8, "full": 0.97}`` (a
+            profile left out has no target). Must be finite. Default None.
         goal: ``"max"`` (default; the value should be at least ``target``)
             or ``"min"`` (at most ``target``).
         unit: optional unit printed after the value, e.g. ``"s"``.
         quiet: if True, do not print.
 
     Returns:
-        The recorded entry as a dict (``name``, ``value``, ``target``,
-        ``goal``, ``unit``, ``met``).
+        The recorded entry as a dict (``name``, ``value``, ``target`` for the
+        active profile, ``goal``, ``unit``, ``met``, ``profile``; plus
+        ``targets`` when given per profile and ``nonfinite`` for NaN/inf).
 
     Example:
 
-    >>> record_metric("test_accuracy", 0.981, target=0.97)
+    >>> record_metric("test_accuracy", 0.981, target={"smoke": 0.9, "full": 0.97})
     """
+    from .profile import get_profile
+
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name={name!r} must be a non-empty string.")
     if goal not in GOALS:
@@ -59,20 +117,22 @@ def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"value={value!r} for metric {name!r} must be a number.") from None
-    if target is not None:
-        try:
-            target = float(target)
-        except (TypeError, ValueError):
-            raise ValueError(f"target={target!r} must be a number or None.") from None
+    profile = get_profile()
+    target, targets = resolve_target(target, profile)
     record = {
         "kind": "metric",
         "name": name,
-        "value": number,
+        "value": number if math.isfinite(number) else None,
         "target": target,
         "goal": goal,
         "unit": unit,
         "met": target_met(number, target, goal),
+        "profile": profile,
     }
+    if targets is not None:
+        record["targets"] = targets
+    if not math.isfinite(number):
+        record["nonfinite"] = _nonfinite_name(number)
     _append_record(record)
     if not quiet:
         line = f"[metric] {name} = {number:.6g}{(' ' + unit) if unit else ''}"

@@ -11,6 +11,8 @@ h1{margin-bottom:.2rem} .sub{color:#5b6475;margin-top:0}
 table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{padding:.35rem .6rem;
 border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top} th{background:#f4f6f9}
 .ok{color:#137333;font-weight:600} .failed{color:#b3261e;font-weight:600}
+.interrupted,.notrun{color:#8a5a00;font-weight:600}
+.banner{background:#fff4d6;border:1px solid #e0b84a;padding:.6rem 1rem;border-radius:.4rem}
 .met{color:#137333} .missed{color:#b3261e;font-weight:600} .num{text-align:right;
 font-variant-numeric:tabular-nums} section{border-top:2px solid #e2e5ea;margin-top:2rem}
 figure{display:inline-block;margin:.5rem;max-width:30rem} figure img{max-width:100%;
@@ -26,24 +28,42 @@ def _e(value):
 
 
 def _format_value(metric):
-    value = metric["value"]
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    value = metric.get("value")
+    if value is None:
+        text = metric.get("nonfinite") or "missing"
+    else:
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
     return text + (f" {metric['unit']}" if metric.get("unit") else "")
 
 
-def _metric_rows(metrics):
+def _format_target(metric, profile):
+    sign = ">=" if metric.get("goal", "max") == "max" else "<="
+    targets = metric.get("targets")
+    if isinstance(targets, dict) and targets:
+        shown = [f"{sign} {t:g} ({p})" if p == profile else f"{p}: {sign} {t:g}"
+                 for p, t in targets.items() if t is not None]
+        return "; ".join(shown)
+    if metric.get("target") is None:
+        return ""
+    return f"{sign} {metric['target']:g}"
+
+
+def _metric_rows(metrics, profile=None):
     rows = []
     for m in metrics:
+        target = _format_target(m, profile)
         if m.get("target") is None:
-            target, cls, verdict = "", "", ""
+            cls, verdict = "", ""
         else:
-            sign = ">=" if m.get("goal", "max") == "max" else "<="
-            target = f"{sign} {m['target']:g}"
             cls = "met" if m.get("met") else "missed"
             verdict = "met" if m.get("met") else "missed"
         rows.append(f"<tr><td>{_e(m['name'])}</td><td class='num'>{_e(_format_value(m))}</td>"
                     f"<td>{_e(target)}</td><td class='{cls}'>{verdict}</td></tr>")
     return "".join(rows)
+
+
+def _status_class(status):
+    return {"ok": "ok", "failed": "failed", "interrupted": "interrupted"}.get(status, "notrun")
 
 
 def _image(path, base_dir):
@@ -66,13 +86,22 @@ def render_html_report(report, base_dir="."):
                  f"Keras {_e(versions.get('keras'))} · Python {_e(machine.get('python'))} · "
                  f"{_e(machine.get('cpu_count'))} CPU cores · data mirror "
                  f"{_e(machine.get('data_mirror') or 'none')}</p>")
+    state = report.get("state", "complete")
+    if state == "running":
+        parts.append("<p class='banner'><b>This run has not finished</b> (or was killed): the "
+                     "notebooks listed are those done so far; the rest have no result.</p>")
+    elif state == "interrupted":
+        parts.append(f"<p class='banner'><b>Interrupted</b> by {_e(report.get('signal') or 'a stop request')}"
+                     " before every notebook finished.</p>")
     metrics = [m for nb in report["notebooks"] for m in nb["metrics"]]
     missed = sum(m.get("met") is False for m in metrics)
     parts.append("<div class='cards'>"
                  f"<div class='card'><b class='ok'>{report['ok']}</b>notebooks ok</div>"
                  f"<div class='card'><b class='{'failed' if report['failed'] else 'ok'}'>"
                  f"{report['failed']}</b>failed</div>"
-                 f"<div class='card'><b>{report['seconds']:.0f} s</b>total time</div>"
+                 + (f"<div class='card'><b class='interrupted'>{report.get('not_finished', 0)}</b>"
+                    "not finished</div>" if report.get("not_finished") else "")
+                 + f"<div class='card'><b>{report['seconds']:.0f} s</b>total time</div>"
                  f"<div class='card'><b class='{'missed' if missed else 'met'}'>"
                  f"{len(metrics) - missed}/{len(metrics)}</b>metrics on target or untargeted</div>"
                  "</div>")
@@ -82,20 +111,23 @@ def render_html_report(report, base_dir="."):
         sources = ", ".join(f"{d['dataset']} ({d['source']})" for d in nb["data_sources"]) or "-"
         n_missed = len(nb.get("targets_missed", []))
         parts.append(f"<tr><td>{_e(nb['id'])}</td><td><a href='#nb{_e(nb['id'])}'>{_e(nb['title'])}</a>"
-                     f"</td><td class='{_e(nb['status'])}'>{_e(nb['status'])}</td>"
+                     f"</td><td class='{_status_class(nb['status'])}'>{_e(nb['status'])}</td>"
                      f"<td class='num'>{nb['seconds']:.1f}</td><td>{len(nb['metrics'])}"
                      f"{f' ({n_missed} missed)' if n_missed else ''}</td><td>{_e(sources)}</td></tr>")
     parts.append("</table>")
     for nb in report["notebooks"]:
+        executed = nb.get("executed_notebook")
+        copy = (f"executed copy: <a href='{_e(executed)}'>{_e(executed)}</a>" if executed
+                else "no executed copy")
         parts.append(f"<section id='nb{_e(nb['id'])}'><h2>{_e(nb['id'])} · {_e(nb['title'])} "
-                     f"<span class='{_e(nb['status'])}'>{_e(nb['status'])}</span></h2>"
-                     f"<p class='sub'>{nb['seconds']:.1f} s · executed copy: "
-                     f"<a href='{_e(nb['executed_notebook'])}'>{_e(nb['executed_notebook'])}</a></p>")
+                     f"<span class='{_status_class(nb['status'])}'>{_e(nb['status'])}</span></h2>"
+                     f"<p class='sub'>{nb['seconds']:.1f} s · {copy}"
+                     f"{' · result kept from the run resumed' if nb.get('resumed') else ''}</p>")
         if nb.get("error"):
             parts.append(f"<pre>{_e(nb['error'])}</pre>")
         if nb["metrics"]:
             parts.append("<table><tr><th>metric</th><th class='num'>value</th><th>target</th>"
-                         f"<th></th></tr>{_metric_rows(nb['metrics'])}</table>")
+                         f"<th></th></tr>{_metric_rows(nb['metrics'], report.get('profile'))}</table>")
         for fig in nb.get("figures", []):
             src = _image(fig["path"], base_dir)
             if src:
@@ -107,8 +139,8 @@ def render_html_report(report, base_dir="."):
 
 
 def write_html_report(report, path, base_dir=None):
-    """Writes :func:`render_html_report` to ``path``."""
+    """Writes :func:`render_html_report` to ``path`` atomically (temporary file + ``os.replace``)."""
+    from .runner import write_text_atomic
+
     text = render_html_report(report, base_dir or os.path.dirname(os.path.abspath(path)))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
+    return write_text_atomic(path, text)

@@ -63,3 +63,51 @@ def test_record_figure_saves_only_under_the_runner(monkeypatch, tmp_path):
     with pytest.raises(TypeError, match="matplotlib Figure"):
         metrics.record_figure("not a figure", "x")
     plt.close(fig)
+
+
+def test_a_target_can_differ_per_profile(monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(tmp_path / "r.jsonl"))
+    targets = {"smoke": 0.5, "full": 0.9}
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    smoke = metrics.record_metric("acc", 0.7, target=targets, quiet=True)
+    monkeypatch.setenv("DLCOURSE_PROFILE", "full")
+    full = metrics.record_metric("acc", 0.7, target=targets, quiet=True)
+    only_full = metrics.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
+    assert (smoke["target"], smoke["met"], smoke["profile"]) == (0.5, True, "smoke")
+    assert (full["target"], full["met"], full["profile"]) == (0.9, False, "full")
+    assert full["targets"] == targets and only_full["met"] is True
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    untargeted = metrics.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
+    assert untargeted["target"] is None and untargeted["met"] is None
+
+
+def test_nonfinite_values_are_null_with_a_flag_and_never_meet_a_target(monkeypatch, tmp_path, capsys):
+    path = tmp_path / "r.jsonl"
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(path))
+    nan = metrics.record_metric("loss", np.float32("nan"), target=1.0, goal="min")
+    inf = metrics.record_metric("score", float("inf"), target=1.0)
+    ninf = metrics.record_metric("log_lik", float("-inf"))
+    assert "loss = nan" in capsys.readouterr().out
+    assert (nan["value"], nan["nonfinite"], nan["met"]) == (None, "nan", False)
+    assert (inf["value"], inf["nonfinite"], inf["met"]) == (None, "inf", False)
+    assert (ninf["nonfinite"], ninf["met"]) == ("-inf", None)
+
+    def refuse(name):
+        raise ValueError(name)
+    lines = [json.loads(line, parse_constant=refuse) for line in path.read_text().splitlines()]
+    assert [r["value"] for r in lines] == [None, None, None]
+    assert metrics.target_met(float("inf"), 0.5) is False
+    assert metrics.target_met(float("-inf"), 0.5, "min") is False
+
+
+@pytest.mark.parametrize("target, message", [
+    (float("nan"), "target=nan"),
+    (float("inf"), "target=inf"),
+    ({"quick": 0.5}, "'quick'"),
+    ({"full": "high"}, "'high'"),
+    ({"smoke": float("nan")}, "nan"),
+    ({}, "target={}"),
+])
+def test_record_metric_rejects_bad_targets(target, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.record_metric("a", 1.0, target=target)

@@ -1,7 +1,9 @@
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -86,3 +88,286 @@ def test_read_records_ignores_blank_lines_and_deduplicates_sources(tmp_path):
     path.write_text(line + "\n\n" + line + "\n")
     assert len(runner.read_records(str(path))["data_sources"]) == 1
     assert runner.read_records(str(tmp_path / "missing"))["metrics"] == []
+
+
+# --- issue 8: the runner is safe under interruption and bad input, and its report is truthful ---
+
+def _strict_json(text):
+    """json.loads that refuses NaN and Infinity (they are not JSON)."""
+    def refuse(name):
+        raise ValueError(f"{name} is not valid JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _ids(infos):
+    return [info.id for info in infos]
+
+
+def test_resolve_ids_takes_one_id_as_a_string_and_runs_duplicates_once(tiny_course):
+    assert _ids(runner.resolve_ids("01", str(tiny_course))) == ["01"]  # not "0" and "1"
+    assert _ids(runner.resolve_ids(1, str(tiny_course))) == ["01"]
+    assert _ids(runner.resolve_ids(["01", "1", "00", "01"], str(tiny_course))) == ["01", "00"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(cell_timeout=0), "cell_timeout=0"),
+    (dict(cell_timeout=-5), "cell_timeout=-5"),
+    (dict(cell_timeout=float("nan")), "cell_timeout=nan"),
+    (dict(out_dir=""), "out_dir=''"),
+    (dict(jobs=0), "jobs=0"),
+])
+def test_run_course_rejects_bad_settings_before_running(tiny_course, tmp_path, kwargs, message):
+    kwargs.setdefault("out_dir", str(tmp_path / "o"))
+    with pytest.raises(ValueError, match=message):
+        runner.run_course(notebooks_dir=str(tiny_course), progress=False, **kwargs)
+
+
+def test_output_folder_equal_to_the_notebooks_folder_is_refused(tmp_path):
+    path = tmp_path / course.get_notebook("00").filename
+    _notebook(["print('an output that must not land in the source')"], path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="notebooks folder"):
+        runner.run_course(["00"], profile="smoke", out_dir=str(tmp_path), notebooks_dir=str(tmp_path),
+                          progress=False)
+    with pytest.raises(ValueError, match="notebooks folder"):  # the same folder under another name
+        runner.run_course(["00"], profile="smoke", out_dir=str(tmp_path / "." / ".." / tmp_path.name),
+                          notebooks_dir=str(tmp_path), progress=False)
+    assert path.read_bytes() == before
+
+
+def test_cli_rejects_bad_run_options(capsys):
+    from dlcourse_keras import cli
+
+    for argv, message in ((["--cell-timeout", "0"], "--cell-timeout"), (["--out", ""], "--out"),
+                          (["--jobs", "0"], "--jobs")):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["run", *argv])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def test_missed_targets_of_the_profile_being_run_fail_the_notebook(tmp_path):
+    _notebook(["from dlcourse_keras import record_metric\n"
+               "record_metric('acc', 0.5, target={'smoke': 0.1, 'full': 0.9})\n"
+               "record_metric('loss', 0.2, target={'full': 0.01}, goal='min')"],
+              tmp_path / course.get_notebook("00").filename)
+    _notebook(["from dlcourse_keras import record_metric\n"
+               "record_metric('acc', 0.5, target={'smoke': 0.9, 'full': 0.1})"],
+              tmp_path / course.get_notebook("01").filename)
+    _notebook(["from dlcourse_keras import record_metric\n"
+               "record_metric('loss', float('nan'), target=1.0, goal='min')\n"
+               "record_metric('speed', float('inf'))"],
+              tmp_path / course.get_notebook("02").filename)
+    out = tmp_path / "out"
+    report = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    met, missed, nonfinite = report["notebooks"]
+    assert met["status"] == "ok" and met["targets_missed"] == []
+    assert [m["target"] for m in met["metrics"]] == [0.1, None]  # no smoke target for 'loss'
+    assert missed["status"] == "failed" and missed["targets_missed"] == ["acc"]
+    assert "acc" in missed["error"] and "0.9" in missed["error"]
+    assert nonfinite["status"] == "failed" and nonfinite["targets_missed"] == ["loss"]
+    loss, speed = nonfinite["metrics"]
+    assert loss["value"] is None and loss["nonfinite"] == "nan" and loss["met"] is False
+    assert speed["value"] is None and speed["nonfinite"] == "inf" and speed["met"] is None
+    assert report["ok"] == 1 and report["failed"] == 2
+    on_disk = _strict_json((out / "report.json").read_text())
+    assert on_disk["notebooks"][2]["metrics"][0]["nonfinite"] == "nan"
+    html = (out / "report.html").read_text()
+    assert "nan" in html and "missed" in html
+
+
+def test_one_bad_input_fails_only_its_notebook(tmp_path):
+    bad = tmp_path / course.get_notebook("00").filename
+    bad.write_text('{"cells": [', encoding="utf-8")  # a truncated .ipynb
+    _notebook(["import os\nfrom dlcourse_keras import record_metric\nrecord_metric('a', 1.0)\n"
+               "with open(os.environ['DLCOURSE_RECORD_FILE'], 'a') as f:\n"
+               "    f.write('{\"kind\": \"metric\", \"name\": \"b\", \"val')"],
+              tmp_path / course.get_notebook("01").filename)
+    _notebook(["x = 1"], tmp_path / course.get_notebook("02").filename)
+    out = tmp_path / "out"
+    report = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    invalid, partial, fine = report["notebooks"]
+    assert invalid["status"] == "failed" and bad.name in invalid["error"]
+    assert partial["status"] == "failed" and "record file" in partial["error"]
+    assert partial["file"] in partial["error"] and "line 2" in partial["error"]
+    assert [m["name"] for m in partial["metrics"]] == ["a"]  # the complete line is kept
+    assert fine["status"] == "ok"
+    assert _strict_json((out / "report.json").read_text())["failed"] == 2
+
+
+def test_relative_mirror_and_cache_paths_reach_kernels_as_absolute_paths(tmp_path, monkeypatch):
+    (tmp_path / "mirror").mkdir()
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    _notebook(["import os\n"
+               "for var in ('DLCOURSE_MIRROR', 'DLCOURSE_CACHE'):\n"
+               "    assert os.path.isabs(os.environ[var]), os.environ[var]\n"
+               "assert os.path.isdir(os.path.join(os.environ['DLCOURSE_MIRROR'], '..', 'mirror'))"],
+              notebooks / course.get_notebook("00").filename)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLCOURSE_MIRROR", "mirror")
+    monkeypatch.setenv("DLCOURSE_CACHE", "cache")
+    report = runner.run_course(profile="smoke", out_dir="out", notebooks_dir="nbs", progress=False)
+    assert report["notebooks"][0]["status"] == "ok", report["notebooks"][0]["error"]
+    assert report["machine"]["data_mirror"] == str(tmp_path / "mirror")
+
+
+def test_resume_skips_notebooks_already_ok_in_that_run(tmp_path):
+    log, flag = tmp_path / "ran.log", tmp_path / "fixed"
+    for notebook_id in ("00", "01"):
+        _notebook([f"with open({str(log)!r}, 'a') as f: f.write('{notebook_id}\\n')",
+                   f"import os\nassert {notebook_id!r} == '00' or os.path.exists({str(flag)!r})"],
+                  tmp_path / course.get_notebook(notebook_id).filename)
+    out = tmp_path / "out"
+    first = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    assert [e["status"] for e in first["notebooks"]] == ["ok", "failed"]
+    flag.touch()
+    second = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path),
+                               progress=False, resume=True)
+    assert log.read_text().split() == ["00", "01", "01"]  # 00 was not run again
+    assert [e["status"] for e in second["notebooks"]] == ["ok", "ok"]
+    assert second["notebooks"][0]["resumed"] is True and second["ok"] == 2
+    assert _strict_json((out / "report.json").read_text())["state"] == "complete"
+    with pytest.raises(ValueError, match="profile"):
+        runner.run_course(profile="full", out_dir=str(out), notebooks_dir=str(tmp_path), resume=True)
+    with pytest.raises(ValueError, match="no report"):
+        runner.run_course(profile="smoke", out_dir=str(tmp_path / "nothing"), notebooks_dir=str(tmp_path),
+                          resume=True)
+
+
+def test_jobs_run_notebooks_in_parallel_kernels(tmp_path, capsys):
+    for notebook_id in ("00", "01", "02"):
+        _notebook(["import time, os\nstart = time.time()\n"
+                   f"while not any(os.path.exists({str(tmp_path)!r} + f'/started.{{i}}') "
+                   f"for i in ('00', '01', '02') if i != {notebook_id!r}) and time.time() - start < 60:\n"
+                   f"    open({str(tmp_path)!r} + '/started.{notebook_id}', 'w').close()\n"
+                   "    time.sleep(0.1)"],
+                  tmp_path / course.get_notebook(notebook_id).filename)
+    start = time.perf_counter()
+    report = runner.run_course(profile="smoke", out_dir=str(tmp_path / "out"), notebooks_dir=str(tmp_path),
+                               jobs=3, progress=True)
+    assert [e["id"] for e in report["notebooks"]] == ["00", "01", "02"]  # catalogue order
+    # each notebook waits until another one has started, so they overlapped (a serial run would take 60 s each)
+    assert report["ok"] == 3 and all(e["seconds"] < 55 for e in report["notebooks"])
+    assert time.perf_counter() - start < 120
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(" ok " in line for line in lines) == 3
+    assert any("running" in line for line in lines)
+
+
+def test_write_text_atomic_keeps_the_old_file_when_a_write_fails(tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text("the previous report")
+    with pytest.raises(UnicodeEncodeError):
+        runner.write_text_atomic(str(path), "x" * 100_000 + "\ud800")  # fails half-way through
+    assert path.read_text() == "the previous report"
+    assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left behind
+    runner.write_text_atomic(str(path), "new")
+    assert path.read_text() == "new"
+
+
+def _run_cli(args, env, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "dlcourse_keras.cli", "run", "--profile", "smoke",
+                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+def test_write_back_on_a_full_disk_leaves_the_source_intact(tmp_path):
+    import resource
+
+    source = tmp_path / course.get_notebook("00").filename
+    _notebook(["print('y' * 300_000)"], source)
+    before = source.read_bytes()
+    limit = 64 * 1024  # files may not grow past this: the executed notebook cannot be written
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(tmp_path))
+    proc = _run_cli(["--quiet", "--write-back", "--out", str(tmp_path / "out"), "00"], env,
+                    preexec_fn=small_disk)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert source.read_bytes() == before, "the source notebook was damaged"
+    assert proc.returncode == 1, stdout + stderr
+    report = _strict_json((tmp_path / "out" / "report.json").read_text())
+    entry = report["notebooks"][0]
+    assert entry["status"] == "failed" and "could not write" in entry["error"]
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
+
+
+def _wait_for(path, proc, seconds=180):
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the kernel never became busy"
+        time.sleep(0.1)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def sleeping_course(tmp_path):
+    """00 sleeps (and writes its kernel's pid to ``busy`` first); 01 would pass."""
+    busy = tmp_path / "busy"
+    _notebook([f"import os, time\nopen({str(busy) + '.part'!r}, 'w').write(str(os.getpid()))\n"
+               f"os.replace({str(busy) + '.part'!r}, {str(busy)!r})\ntime.sleep(120)"],
+              tmp_path / course.get_notebook("00").filename)
+    _notebook(["x = 1"], tmp_path / course.get_notebook("01").filename)
+    return tmp_path
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_the_run_and_writes_an_interrupted_report(sleeping_course, signum, code):
+    out = sleeping_course / "out"
+    env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(sleeping_course))
+    proc = _run_cli(["--out", str(out), "00", "01"], env)
+    try:
+        _wait_for(sleeping_course / "busy", proc)
+        kernel = int((sleeping_course / "busy").read_text())
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    print(f"{signal.Signals(signum).name}: exit {proc.returncode} after {stopped_after:.2f} s")
+    assert proc.returncode == code, stdout + stderr
+    assert stopped_after < 30
+    report = _strict_json((out / "report.json").read_text())
+    assert report["state"] == "interrupted" and report["signal"] == signal.Signals(signum).name
+    assert [e["status"] for e in report["notebooks"]] == ["interrupted", "not run"]
+    assert report["ok"] == 0
+    assert "interrupted" in (out / "report.html").read_text().lower()
+    assert "interrupted" in stdout.lower()
+    deadline = time.monotonic() + 10
+    while _alive(kernel) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(kernel), "the kernel outlived the run"
+
+
+def test_a_killed_run_does_not_leave_a_report_that_reads_as_a_pass(sleeping_course):
+    out = sleeping_course / "out"
+    runner.run_course(["01"], profile="smoke", out_dir=str(out), notebooks_dir=str(sleeping_course),
+                      progress=False)
+    assert _strict_json((out / "report.json").read_text())["failed"] == 0  # a passing report
+    env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(sleeping_course))
+    proc = _run_cli(["--quiet", "--out", str(out), "00", "01"], env)
+    try:
+        _wait_for(sleeping_course / "busy", proc)
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        kernel = int((sleeping_course / "busy").read_text())
+        if _alive(kernel):
+            os.kill(kernel, signal.SIGKILL)  # SIGKILL gives the runner no chance to stop its kernel
+    report = _strict_json((out / "report.json").read_text())
+    assert report["state"] == "running" and report["notebooks"] == []
+    assert "not finished" in (out / "report.html").read_text()
