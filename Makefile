@@ -8,6 +8,16 @@ STAMP := $(VENV)/.dlcourse-installed
 PROFILE ?= full
 OUT ?= reports/latest
 JOBS ?= 2
+RUN_JOBS ?= 1
+
+# kernels run in notebooks/, so a relative data mirror or cache (DLCOURSE_MIRROR=../shared/data)
+# is made absolute here, against the folder make was started from
+ifdef DLCOURSE_MIRROR
+export DLCOURSE_MIRROR := $(abspath $(DLCOURSE_MIRROR))
+endif
+ifdef DLCOURSE_CACHE
+export DLCOURSE_CACHE := $(abspath $(DLCOURSE_CACHE))
+endif
 
 .PHONY: setup run test clean
 
@@ -20,7 +30,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dlcourse run --profile $(PROFILE) --out $(OUT) $(IDS)
+	$(BIN)/dlcourse run --profile $(PROFILE) --out $(OUT) --jobs $(RUN_JOBS) $(IDS)
 
 test: $(STAMP)
 	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \

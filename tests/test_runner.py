@@ -238,9 +238,9 @@ def test_resume_skips_notebooks_already_ok_in_that_run(tmp_path):
 def test_jobs_run_notebooks_in_parallel_kernels(tmp_path, capsys):
     for notebook_id in ("00", "01", "02"):
         _notebook(["import time, os\nstart = time.time()\n"
+                   f"open({str(tmp_path)!r} + '/started.{notebook_id}', 'w').close()\n"
                    f"while not any(os.path.exists({str(tmp_path)!r} + f'/started.{{i}}') "
                    f"for i in ('00', '01', '02') if i != {notebook_id!r}) and time.time() - start < 60:\n"
-                   f"    open({str(tmp_path)!r} + '/started.{notebook_id}', 'w').close()\n"
                    "    time.sleep(0.1)"],
                   tmp_path / course.get_notebook(notebook_id).filename)
     start = time.perf_counter()
