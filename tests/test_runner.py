@@ -135,8 +135,10 @@ def test_output_folder_equal_to_the_notebooks_folder_is_refused(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_cli_rejects_bad_run_options(capsys):
+def test_cli_rejects_bad_run_options(capsys, monkeypatch, tmp_path):
     from dlcourse_keras import cli
+
+    monkeypatch.setenv("DLCOURSE_NOTEBOOKS", str(tmp_path))  # nothing to run if an option slipped through
 
     for argv, message in ((["--cell-timeout", "0"], "--cell-timeout"), (["--out", ""], "--out"),
                           (["--jobs", "0"], "--jobs")):
@@ -247,7 +249,7 @@ def test_jobs_run_notebooks_in_parallel_kernels(tmp_path, capsys):
     report = runner.run_course(profile="smoke", out_dir=str(tmp_path / "out"), notebooks_dir=str(tmp_path),
                                jobs=3, progress=True)
     assert [e["id"] for e in report["notebooks"]] == ["00", "01", "02"]  # catalogue order
-    # each notebook waits until another one has started, so they overlapped (a serial run would take 60 s each)
+    # each notebook waits until another has started: they overlapped (run one by one, 00 waits 60 s)
     assert report["ok"] == 3 and all(e["seconds"] < 55 for e in report["notebooks"])
     assert time.perf_counter() - start < 120
     lines = capsys.readouterr().out.splitlines()
@@ -371,3 +373,36 @@ def test_a_killed_run_does_not_leave_a_report_that_reads_as_a_pass(sleeping_cour
     report = _strict_json((out / "report.json").read_text())
     assert report["state"] == "running" and report["notebooks"] == []
     assert "not finished" in (out / "report.html").read_text()
+
+
+def test_exit_code_follows_the_report():
+    assert runner.exit_code({"state": "complete", "failed": 0, "not_finished": 0}) == 0
+    assert runner.exit_code({"state": "complete", "failed": 1, "not_finished": 0}) == 1
+    assert runner.exit_code({"state": "interrupted", "signal": "SIGTERM"}) == 143
+    assert runner.exit_code({"state": "interrupted", "signal": "SIGINT"}) == 130
+    assert runner.exit_code({"state": "running", "failed": 0, "not_finished": 0}) == 1
+
+
+def test_html_report_shows_states_per_profile_targets_and_nonfinite_values():
+    from dlcourse_keras.report import render_html_report
+
+    metric = {"name": "acc", "value": None, "nonfinite": "nan", "target": 0.9, "goal": "max",
+              "targets": {"smoke": 0.5, "full": 0.9}, "met": False, "unit": ""}
+    entry = {"id": "00", "title": "T", "file": "00_t.ipynb", "status": "failed", "seconds": 1.0,
+             "metrics": [metric], "targets_missed": ["acc"], "data_sources": [], "figures": [],
+             "error": "target missed", "executed_notebook": None}
+    report = {"profile": "full", "state": "interrupted", "signal": "SIGTERM", "ok": 0, "failed": 1,
+              "not_finished": 2, "seconds": 1.0, "notebooks": [entry]}
+    html = render_html_report(report)
+    assert "Interrupted</b> by SIGTERM" in html and "2</b>not finished" in html
+    assert ">nan<" in html and "&gt;= 0.9 (full)" in html and "smoke: &gt;= 0.5" in html
+    assert "no executed copy" in html
+    assert "has not finished" in render_html_report(dict(report, state="running"))
+
+
+def test_cli_resume_writes_into_the_folder_it_resumes(capsys, monkeypatch, tmp_path):
+    from dlcourse_keras import cli
+
+    monkeypatch.setenv("DLCOURSE_NOTEBOOKS", str(tmp_path))
+    assert cli.main(["run", "--resume", str(tmp_path / "a"), "--out", str(tmp_path / "b")]) == 2
+    assert "name different folders" in capsys.readouterr().err
