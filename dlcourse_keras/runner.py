@@ -386,7 +386,7 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
         executed_name = info.filename
         if write_back and status == "ok":
             _write_notebook_atomic(nb, source)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # a full disk, a read-only folder, unencodable text
         target = executed if executed_name is None else source
         status = "failed" if status == "ok" else status
         error = "\n".join(([error] if error else [])

@@ -286,6 +286,10 @@ def test_write_back_on_a_full_disk_leaves_the_source_intact(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
+    # the executed copy goes to /dev/null, which has no size limit, so the old runner went on to
+    # write back into the source and truncated it
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / source.name).symlink_to(os.devnull)
     env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(tmp_path))
     proc = _run_cli(["--quiet", "--write-back", "--out", str(tmp_path / "out"), "00"], env,
                     preexec_fn=small_disk)
