@@ -339,7 +339,7 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
             bar.update(1)
 
     client = nbclient.NotebookClient(
-        nb, timeout=cell_timeout, kernel_name="python3",
+        nb, timeout=math.ceil(cell_timeout), kernel_name="python3",  # nbclient wants whole seconds
         resources={"metadata": {"path": notebooks_dir}},
         on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
     )
