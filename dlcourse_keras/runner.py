@@ -564,19 +564,21 @@ def run_course(ids=None, profile="full", out_dir="reports/latest", notebooks_dir
         report["wall_seconds"] = round(time.perf_counter() - wall_start, 2)
         write_report(report, out_dir)
 
-    publish("running")  # replaces any earlier report before the first kernel starts
     todo = [info for info in chosen if info.id not in carried]
     control = _RunControl()
-    if progress and (jobs > 1 or carried):
-        print(f"running {len(todo)} notebook(s) in up to {jobs} kernel(s), profile {profile}"
-              + (f"; {len(carried)} already ok, skipped" if carried else ""), flush=True)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlcourse-run")
     with control.signals_installed():
+        publish("running")  # replaces any earlier report before the first kernel starts
+        if progress and (jobs > 1 or carried):
+            print(f"running {len(todo)} notebook(s) in up to {jobs} kernel(s), profile {profile}"
+                  + (f"; {len(carried)} already ok, skipped" if carried else ""), flush=True)
         futures = {pool.submit(execute_notebook, info, out_dir, profile, notebooks_dir, write_back,
                                cell_timeout, progress and jobs == 1, env, control): info
                    for info in todo}
-        running_ids = lambda: sorted(info.id for f, info in futures.items()  # noqa: E731
-                                     if f.running())
+
+        def running_ids():
+            return sorted(info.id for future, info in futures.items() if future.running())
+
         pending = set(futures)
         try:
             while pending:
