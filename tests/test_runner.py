@@ -410,3 +410,30 @@ def test_cli_resume_writes_into_the_folder_it_resumes(capsys, monkeypatch, tmp_p
     monkeypatch.setenv("DLCOURSE_NOTEBOOKS", str(tmp_path))
     assert cli.main(["run", "--resume", str(tmp_path / "a"), "--out", str(tmp_path / "b")]) == 2
     assert "name different folders" in capsys.readouterr().err
+
+
+def test_sigterm_with_parallel_kernels_stops_them_all(tmp_path):
+    for notebook_id in ("00", "01"):
+        marker = tmp_path / f"busy.{notebook_id}"
+        _notebook([f"import os, time\nopen({str(marker) + '.part'!r}, 'w').write(str(os.getpid()))\n"
+                   f"os.replace({str(marker) + '.part'!r}, {str(marker)!r})\ntime.sleep(120)"],
+                  tmp_path / course.get_notebook(notebook_id).filename)
+    env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(tmp_path))
+    proc = _run_cli(["--jobs", "2", "--out", str(tmp_path / "out"), "00", "01"], env)
+    try:
+        for notebook_id in ("00", "01"):
+            _wait_for(tmp_path / f"busy.{notebook_id}", proc)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    kernels = [int((tmp_path / f"busy.{i}").read_text()) for i in ("00", "01")]
+    assert proc.returncode == 143, stdout + stderr
+    report = _strict_json((tmp_path / "out" / "report.json").read_text())
+    assert [e["status"] for e in report["notebooks"]] == ["interrupted", "interrupted"]
+    assert report["not_finished"] == 2 and report["jobs"] == 2
+    deadline = time.monotonic() + 10
+    while any(map(_alive, kernels)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, kernels)), "a kernel outlived the run"
