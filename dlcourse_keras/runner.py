@@ -209,7 +209,8 @@ class _RunControl:
         self.stopped_at = None
         self.force = False
         self._clients = {}
-        self._lock = threading.Lock()
+        # re-entrant: the signal handler may run while the main thread holds it
+        self._lock = threading.RLock()
 
     def started(self, key, client):
         with self._lock:
