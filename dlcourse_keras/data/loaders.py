@@ -14,7 +14,7 @@ import numpy as np
 from ..metrics import record_data_source
 from . import formats
 from .registry import get_spec
-from .sources import fetch, local_files, locate, require  # noqa: F401  (fetch is public)
+from .sources import fetch, local_files, locate, require, tfds_version_dir  # noqa: F401  (fetch is public)
 
 _LAST_SOURCE = {}
 
@@ -274,7 +274,8 @@ def load_tfds(name, split="train", as_supervised=True, quiet=False):
     location = _files(spec, quiet)
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(spec.tfds_name, data_dir=location.detail)
+    # reads the prepared files alone: no builder code, no network
+    builder = tfds.builder_from_directory(tfds_version_dir(location.detail, spec))
     dataset = builder.as_dataset(split=split, as_supervised=as_supervised, shuffle_files=False)
     _used(spec.name, location.source, location.detail, quiet)
     return dataset

@@ -69,14 +69,23 @@ def local_path(root, spec, data_file, source):
     return os.path.join(root, data_file.path)
 
 
-def tfds_dir(root, spec):
-    """The prepared TFDS folder of ``spec`` under ``root`` (``<root>/tfds``), or None."""
-    data_dir = os.path.join(root, "tfds")
+def tfds_version_dir(data_dir, spec):
+    """The newest prepared version folder of ``spec`` in a TFDS ``data_dir``
+    (``<data_dir>/<tfds name>[/<config>]/<version>/dataset_info.json``), or None."""
     top = os.path.join(data_dir, spec.tfds_name)
-    for directory, _, names in os.walk(top):
-        if "dataset_info.json" in names and directory.count(os.sep) - top.count(os.sep) <= 3:
-            return data_dir
-    return None
+    found = []
+    for directory, subdirs, names in os.walk(top):
+        subdirs[:] = [d for d in subdirs if not d.startswith((".", "incomplete"))]
+        if "dataset_info.json" in names and directory.count(os.sep) - top.count(os.sep) <= 2:
+            version = tuple(int(p) if p.isdigit() else 0 for p in os.path.basename(directory).split("."))
+            found.append((version, directory))
+    return max(found)[1] if found else None
+
+
+def tfds_dir(root, spec):
+    """The TFDS ``data_dir`` under ``root`` (``<root>/tfds``) when it holds ``spec``, or None."""
+    data_dir = os.path.join(root, "tfds")
+    return data_dir if tfds_version_dir(data_dir, spec) else None
 
 
 def expected_hash(data_file, local):
@@ -95,6 +104,12 @@ def check_file(data_file, local):
     reported, so a copy being published by another process is not mistaken
     for a corrupted one.
     """
+    size = os.path.getsize(local)
+    if size == 0 or (data_file.size and size != data_file.size):
+        # e.g. the record of an empty file that an older, racy version could leave
+        raise DataIntegrityError(
+            f"data file {local} has {size} bytes, expected "
+            f"{data_file.size or 'a non-empty file'}; `dlcourse data fetch` repairs a cached copy.")
     algorithm, expected = expected_hash(data_file, local)
     if data_file.sha256 or data_file.md5:
         return verify_file(local, **{f"expected_{algorithm}": expected})
@@ -208,13 +223,20 @@ def locate(name, sources=None, allow_network=True, verify=False):
     return resolve(name, sources, allow_network, verify)[0]
 
 
+def _pin(f):
+    if f.sha256:
+        return f"sha256 {f.sha256}"
+    if f.md5:
+        size = f", {f.size} bytes" if f.size else ""
+        return f"md5 {f.md5}{size}; no sha256 is published for it"
+    return "built by the project, hash recorded in the cache"
+
+
 def unavailable_message(name, allow_network=True):
     """What to do when no source has ``name``; names the missing files and their hashes."""
     spec = get_spec(name)
     hints = []
-    files = "; ".join(
-        f"{f.path} ({'sha256 ' + f.sha256 if f.sha256 else 'md5 ' + f.md5 if f.md5 else 'no pinned hash'})"
-        for f in spec.files)
+    files = "; ".join(f"{f.path} ({_pin(f)})" for f in spec.files)
     if "mirror" in spec.sources:
         problem = config.mirror_problem()
         root = config.mirror_dir_or_none()
@@ -229,8 +251,11 @@ def unavailable_message(name, allow_network=True):
                 hints.append(f"the mirror {root} ({config.MIRROR_ENV}) lacks "
                              + "; ".join(os.path.join(root, f.path) for f in missing)
                              + f" (expected: {files})")
-            else:
+            elif spec.kind == "tfds":
                 hints.append(f"the mirror {root} ({config.MIRROR_ENV}) has no {wanted}")
+            else:
+                hints.append(f"the mirror {root} ({config.MIRROR_ENV}) has none of "
+                             + "; ".join(f"{os.path.join(root, f.path)} ({_pin(f)})" for f in spec.files))
     if "download" in spec.sources:
         hints.append("connect to the network so that " + ", ".join(spec.download_urls())
                      + " can be downloaded")
@@ -348,10 +373,10 @@ def _cache_location(spec, source):
     return verify_location(spec, location)
 
 
-def materialize(name, location, quiet=False):
+def materialize(name, location, quiet=False, uncached_ok=True):
     """Local files for a location: a ``download`` or a built ``package`` copy goes
     into the cache first (a package copy goes to a private temporary folder
-    when the cache is not writable). Local locations pass through.
+    when the cache is not writable and ``uncached_ok``). Local locations pass through.
     """
     spec = get_spec(name)
     if location.source in LOCAL_SOURCES:
@@ -374,6 +399,8 @@ def materialize(name, location, quiet=False):
         publish(target, _builder(spec))
         return _cache_location(spec, "package")
     except CacheUnwritableError as exc:
+        if not uncached_ok:
+            raise
         _warn(f"{exc} Building {spec.name} in a temporary folder instead.")
         folder = tempfile.mkdtemp(prefix="dlcourse-")
         path = os.path.join(folder, os.path.basename(spec.files[0].path))
@@ -415,7 +442,7 @@ def fetch(name, quiet=False):
                 publish_copy(location.paths[f.path], os.path.join(cache, f.path), f.sha256, f.md5)
             _cache_location(spec, location.source)
     else:
-        materialize(spec, location, quiet=quiet)
+        materialize(spec, location, quiet=quiet, uncached_ok=False)
     for f in spec.files:
         clean_stale_temps(os.path.dirname(os.path.join(cache, f.path)))
     return location.source
