@@ -80,6 +80,7 @@ def test_concurrent_loads_and_fetches_into_one_empty_cache(tmp_path):
     cache at once, round after round; every call succeeds and ``data verify`` is clean."""
     workers, rounds = 3, 3
     env = _env(DLCOURSE_MIRROR=os.path.abspath(MIRROR), DLCOURSE_OFFLINE=1)
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), str(w), str(rounds), str(workers)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -88,7 +89,8 @@ def test_concurrent_loads_and_fetches_into_one_empty_cache(tmp_path):
     seconds = time.perf_counter() - start
     failed = [(p.returncode, out[-2000:]) for p, out in zip(procs, outputs) if p.returncode]
     assert not failed, failed
-    print(f"{workers} processes x {rounds} rounds x 2 jobs: {seconds:.1f} s")
+    cpu = _children_cpu() - cpu_before
+    print(f"\n{workers} processes x {rounds} rounds x 2 jobs: {seconds:.1f} s wall, {cpu:.1f} s CPU")
     for r in range(rounds):
         cache = tmp_path / f"cache{r}"
         verified = _cli("data", "verify", "--json", env=_env(DLCOURSE_CACHE=cache, DLCOURSE_MIRROR=None)) \
@@ -101,6 +103,15 @@ def test_concurrent_loads_and_fetches_into_one_empty_cache(tmp_path):
         if verified is not None:
             assert verified.returncode == 0, verified.stdout + verified.stderr
             assert all(row["ok"] for row in json.loads(verified.stdout))
+
+
+def _children_cpu():
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _verify_rows(cache):
