@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -74,9 +75,15 @@ def _cmd_doctor(args):
     info = describe_devices()
     info["network"] = {"storage.googleapis.com": data.network_available(),
                        "pypi.org": data.network_available("https://pypi.org/")}
-    info["data_mirror"] = data.mirror_dir()
+    from .data import config
+
+    info["data_mirror"] = config.mirror_dir_or_none()
+    info["data_mirror_problem"] = config.mirror_problem()
     info["cache"] = data.cache_dir()
-    info["datasets"] = {d["name"]: d["source"] for d in data.list_datasets()}
+    info["cache_problem"] = config.cache_problem()
+    statuses = data.list_datasets()
+    info["datasets"] = {d["name"]: d["source"] for d in statuses}
+    info["data_problems"] = [p for d in statuses for p in d["problems"]]
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -91,9 +98,12 @@ def _cmd_doctor(args):
           f"{info['inter_op_threads'] or 'auto'}")
     print("network     " + ", ".join(f"{h}: {'reachable' if ok else 'unreachable'}"
                                       for h, ok in info["network"].items()))
-    print(f"data mirror {info['data_mirror'] or 'not set (DLCOURSE_MIRROR)'}; cache {info['cache']}")
+    print(f"data mirror {info['data_mirror_problem'] or info['data_mirror'] or 'not set (DLCOURSE_MIRROR)'}; "
+          f"cache {info['cache_problem'] or info['cache']}")
     for name, source in info["datasets"].items():
         print(f"  {name:20} {'available from ' + source if source else 'NOT available'}")
+    for problem in info["data_problems"]:
+        print(f"  problem: {problem}")
     return 0
 
 
@@ -108,7 +118,10 @@ def _cmd_data(args):
         print(f"{'name':20} {'available':10} {'source':9} splits")
         for r in rows:
             splits = ", ".join(f"{k} {v}" for k, v in r["splits"].items())
-            print(f"{r['name']:20} {'yes' if r['available'] else 'no':10} {r['source'] or '-':9} {splits}")
+            state = "yes" if r["available"] else "corrupt" if r["problems"] else "no"
+            print(f"{r['name']:20} {state:10} {r['source'] or '-':9} {splits}")
+            for problem in r["problems"]:
+                print(f"    skipped a corrupted copy: {problem}")
         return 0
     if args.data_command == "verify":
         results = data.verify_all()
@@ -117,12 +130,16 @@ def _cmd_data(args):
             print(json.dumps(results, indent=2))
         else:
             for r in results:
-                line = f"{'OK ' if r['ok'] else 'BAD'} {r['dataset']:20} {r['source']:7} {r['path']}"
+                state = "OK     " if r["ok"] else "MISSING" if r["actual"] is None else "BAD    "
+                line = f"{state} {r['dataset']:20} {r['source']:7} {r['path']}"
                 if not r["ok"]:
-                    line += f"\n    sha256 {r['actual']}\n    expected {r['expected']}"
+                    line += (f"\n    {r['algorithm']} {r['actual'] or '(file missing)'}"
+                             f"\n    expected {r['expected']}")
                 print(line)
+            missing = sum(r["actual"] is None for r in bad)
             print(f"{len(results) - len(bad)} of {len(results)} files verified"
-                  + (f"; {len(bad)} MISMATCHED" if bad else ""))
+                  + (f"; {len(bad) - missing} MISMATCHED" if len(bad) > missing else "")
+                  + (f"; {missing} MISSING" if missing else ""))
         return 1 if bad else 0
     if args.data_command == "fetch":
         names = args.names or list(data.DATASETS)
@@ -188,6 +205,9 @@ def main(argv=None):
     from .session import quiet_tensorflow
 
     quiet_tensorflow()
+    from .data.config import absolute_env
+
+    os.environ.update(absolute_env())  # kernels started later run in notebooks/
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -8,6 +8,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+# notebook kernels run in notebooks/: make a relative DLCOURSE_MIRROR / DLCOURSE_CACHE absolute
+# before any of them starts (e.g. `DLCOURSE_MIRROR=../shared/data make test`)
+from dlcourse_keras.data.config import absolute_env  # noqa: E402
+
+os.environ.update(absolute_env())
+
 MIRROR = os.environ.get("DLCOURSE_MIRROR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data")
 HAVE_MIRROR = os.path.isdir(os.path.join(MIRROR, "fashion-mnist"))
