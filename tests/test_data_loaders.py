@@ -366,3 +366,12 @@ def test_tfds_entries_are_online_extras():
     for name in ("tf_flowers", "imdb_reviews"):
         spec = data.get_spec(name)
         assert spec.kind == "tfds" and spec.tfds_name == name and "download" in spec.sources
+
+
+def test_the_printed_source_line_names_no_machine_path(mirror_env, capsys):
+    from dlcourse_keras.data import load_fra_eng
+
+    load_fra_eng()
+    line = capsys.readouterr().out
+    assert "[data] fra_eng: from mirror" in line
+    assert mirror_env not in line, "committed notebook outputs must not carry this machine's paths"

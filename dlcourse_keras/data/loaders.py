@@ -30,7 +30,10 @@ def _used(name, source, detail, quiet=False):
     _LAST_SOURCE[name] = source
     record_data_source(name, source, detail)
     if not quiet:
-        print(f"[data] {name}: from {source} ({detail})")
+        # a path names this machine: the printed line (kept in committed notebook outputs)
+        # shows only its last part; the run's records keep the whole path
+        shown = os.path.basename(str(detail).rstrip("/\\")) if os.path.isabs(str(detail)) else detail
+        print(f"[data] {name}: from {source} ({shown})")
 
 
 def _files(spec, quiet=False):
