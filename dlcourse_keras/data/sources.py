@@ -294,9 +294,23 @@ def require(name, sources=None, allow_network=True):
 # ----------------------------------------------------------------------------- filling the cache
 
 
-def _download_to(url, target, timeout=DOWNLOAD_TIMEOUT_S):
-    with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
-        shutil.copyfileobj(response, out, 1 << 20)
+def _download_to(url, target, sha256=None, md5=None):
+    """Downloads ``url`` to ``target`` with ``keras.utils.get_file`` (hash-checked when a pin is
+    given), inside a private folder beside ``target``: concurrent downloads never share a file,
+    and the caller publishes ``target`` atomically."""
+    import keras
+
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(target) or ".", prefix=".download-") as tmp:
+        algorithm = "sha256" if sha256 else "md5" if md5 else "auto"
+        try:
+            got = keras.utils.get_file(fname=os.path.basename(target), origin=url, cache_dir=tmp,
+                                       cache_subdir="files", file_hash=sha256 or md5,
+                                       hash_algorithm=algorithm)
+        except ValueError as err:  # get_file's hash check failed; the bad file stays in tmp
+            raise DataIntegrityError(
+                f"the download of {url} does not match its {algorithm} pin: "
+                f"expected {sha256 or md5} ({err})") from None
+        os.replace(got, target)
 
 
 def _extract(archive, url, destination):
@@ -314,7 +328,7 @@ def _download_into_cache(spec):
     if spec.url:  # one archive holding the files
         temp = private_temp(os.path.join(cache, os.path.basename(spec.url)))
         try:
-            _download_to(spec.url, temp)
+            _download_to(spec.url, temp, sha256=spec.url_sha256)
             if spec.url_sha256:
                 verify_file(temp, spec.url_sha256, label=spec.url)
             with tempfile.TemporaryDirectory(dir=os.path.dirname(temp), prefix=".extract-") as tmp:
@@ -329,7 +343,8 @@ def _download_into_cache(spec):
             remove_quietly(temp)
     else:
         for f in spec.files:
-            publish(os.path.join(cache, f.path), lambda temp, url=f.url: _download_to(url, temp),
+            publish(os.path.join(cache, f.path),
+                    lambda temp, f=f: _download_to(f.url, temp, sha256=f.sha256, md5=f.md5),
                     f.sha256, f.md5)
 
 
