@@ -16,7 +16,6 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import urllib.request
 import zipfile
 
 from . import config
