@@ -46,6 +46,17 @@ def test_notebook_conventions(info):
     assert all(c.get("execution_count") for c in code), "committed with outputs from a full run"
     text = "".join(c.source for c in code)
     assert "tf.keras" not in text and "tf_keras" not in text
+    assert info.colab_badge in nb.cells[0].source, "the title cell carries this notebook's Colab badge"
+    assert course.INSTALL_LINE in code[0].source, "Colab installs from the configured repository"
+    assert not re.search(r"github\.com/(?!" + re.escape(course.REPOSITORY) + ")", text + nb.cells[0].source)
+
+
+def test_readme_links_every_notebook_to_colab_from_the_configured_repository():
+    with open(os.path.join(os.path.dirname(course.notebooks_dir()), "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    for info in NOTEBOOKS:
+        assert info.colab_url in readme, f"README has no Colab link for {info.filename}"
+    assert course.INSTALL_LINE.split("git+")[1].rstrip('"') in readme
 
 
 def test_cli_list_shows_available_notebooks():
