@@ -73,3 +73,13 @@ def test_cli_doctor_reports_devices_strategy_and_data(monkeypatch):
     info = json.loads(out.stdout)
     assert info["devices"]["CPU"] and info["strategy"] and "network" in info
     assert info["datasets"]["iris"] == "package"
+
+
+def test_setup_line_names_no_machine_path(monkeypatch, tmp_path, capsys):
+    import dlcourse_keras as dl
+
+    monkeypatch.setenv("DLCOURSE_MIRROR", str(tmp_path))
+    info = dl.setup(seed=1)
+    line = capsys.readouterr().out
+    assert "data from the mirror" in line and str(tmp_path) not in line
+    assert info["data_mirror"] == str(tmp_path)
