@@ -47,6 +47,13 @@ def test_notebook_conventions(info):
     text = "".join(c.source for c in code)
     assert "tf.keras" not in text and "tf_keras" not in text
     assert info.colab_badge in nb.cells[0].source, "the title cell carries this notebook's Colab badge"
+    for cell in nb.cells:  # exercise solutions are folded: <details> prose, hidden code
+        first = cell.source.lstrip()
+        if cell.cell_type == "markdown":
+            assert not re.match(r"\*\*Solution", first), "a solution's prose sits in a <details> block"
+        elif re.match(r"#\s*(@title\s+)?Solution", first):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), "a solution's code is hidden"
+            assert first.startswith("#@title Solution"), "Colab shows a solution as a titled, folded form"
     assert course.INSTALL_LINE in code[0].source, "Colab installs from the configured repository"
     assert not re.search(r"github\.com/(?!" + re.escape(course.REPOSITORY) + ")", text + nb.cells[0].source)
 
