@@ -3,6 +3,12 @@
 import dataclasses
 import os
 
+# The one place that names the public repository: Colab badges, the notebooks' install line
+# and the README are checked against it (tests/test_course.py).
+REPOSITORY = "dlcourse-keras/dlcourse_keras"
+REPOSITORY_URL = f"https://github.com/{REPOSITORY}"
+INSTALL_LINE = f'%pip install -q "dlcourse_keras @ git+{REPOSITORY_URL}"'
+
 
 @dataclasses.dataclass(frozen=True)
 class NotebookInfo:
@@ -25,6 +31,17 @@ class NotebookInfo:
     @property
     def filename(self):
         return f"{self.id}_{self.slug}.ipynb"
+
+    @property
+    def colab_url(self):
+        """Opens the notebook from the repository's main branch in Google Colab."""
+        return f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{self.filename}"
+
+    @property
+    def colab_badge(self):
+        """Markdown for the "Open in Colab" badge of this notebook."""
+        return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                f"({self.colab_url})")
 
 
 NOTEBOOKS = (

@@ -94,6 +94,8 @@ def setup(seed=42, verbose=True):
     if verbose:
         print(
             f"dlcourse_keras | TF {tf.__version__} | Keras {keras.__version__} | "
-            f"device {device} | profile {prof} | seed {seed} | data mirror {mirror}"
+            # the mirror's path is machine-specific: committed outputs name only whether one is set
+            f"device {device} | profile {prof} | seed {seed} | "
+            f"data {'from the mirror' if mirror != 'none' else 'from cache, packages or downloads'}"
         )
     return info

@@ -45,11 +45,12 @@ def _drop_docstring(code):
     return "\n".join(lines[:first] + lines[last + 1:])
 
 
-def show_source(obj, docstring=False):
-    """The source of a package function, class or method, for display in a notebook.
+def show_source(*objs, docstring=False):
+    """The source of package functions, classes or methods, for display in a notebook.
 
     Args:
-        obj: a function, method or class defined in Python source.
+        *objs: one or more functions, methods or classes defined in Python source; several
+            are shown one after the other in one listing.
         docstring: keep the object's docstring. Default False (the notebook's prose
             explains; the code stays short).
 
@@ -67,13 +68,18 @@ def show_source(obj, docstring=False):
     >>> "def ewma" in listing.code
     True
     """
-    try:
-        code = textwrap.dedent(inspect.getsource(obj))
-    except (TypeError, OSError) as err:
-        raise TypeError(f"obj={obj!r} has no Python source to show ({err}).") from None
-    if not docstring:
-        code = _drop_docstring(code)
-    module = inspect.getmodule(obj)
-    name = getattr(obj, "__qualname__", getattr(obj, "__name__", ""))
-    where = module.__name__ if module is not None else ""
-    return SourceListing(code.rstrip("\n"), title=f"{where}.{name}" if where else name)
+    if not objs:
+        raise TypeError("show_source needs at least one function, method or class.")
+    codes, titles = [], []
+    for obj in objs:
+        try:
+            code = textwrap.dedent(inspect.getsource(obj))
+        except (TypeError, OSError) as err:
+            raise TypeError(f"obj={obj!r} has no Python source to show ({err}).") from None
+        if not docstring:
+            code = _drop_docstring(code)
+        codes.append(code.rstrip("\n"))
+        module = inspect.getmodule(obj)
+        name = getattr(obj, "__qualname__", getattr(obj, "__name__", ""))
+        titles.append(f"{module.__name__}.{name}" if module is not None else name)
+    return SourceListing("\n\n".join(codes), title=", ".join(titles))

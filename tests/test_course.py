@@ -46,6 +46,24 @@ def test_notebook_conventions(info):
     assert all(c.get("execution_count") for c in code), "committed with outputs from a full run"
     text = "".join(c.source for c in code)
     assert "tf.keras" not in text and "tf_keras" not in text
+    assert info.colab_badge in nb.cells[0].source, "the title cell carries this notebook's Colab badge"
+    for cell in nb.cells:  # exercise solutions are folded: <details> prose, hidden code
+        first = cell.source.lstrip()
+        if cell.cell_type == "markdown":
+            assert not re.match(r"\*\*Solution", first), "a solution's prose sits in a <details> block"
+        elif re.match(r"#\s*(@title\s+)?Solution", first):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), "a solution's code is hidden"
+            assert first.startswith("#@title Solution"), "Colab shows a solution as a titled, folded form"
+    assert course.INSTALL_LINE in code[0].source, "Colab installs from the configured repository"
+    assert not re.search(r"github\.com/(?!" + re.escape(course.REPOSITORY) + ")", text + nb.cells[0].source)
+
+
+def test_readme_links_every_notebook_to_colab_from_the_configured_repository():
+    with open(os.path.join(os.path.dirname(course.notebooks_dir()), "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    for info in NOTEBOOKS:
+        assert info.colab_url in readme, f"README has no Colab link for {info.filename}"
+    assert course.INSTALL_LINE.split("git+")[1].rstrip('"') in readme
 
 
 def test_cli_list_shows_available_notebooks():
@@ -62,3 +80,13 @@ def test_cli_doctor_reports_devices_strategy_and_data(monkeypatch):
     info = json.loads(out.stdout)
     assert info["devices"]["CPU"] and info["strategy"] and "network" in info
     assert info["datasets"]["iris"] == "package"
+
+
+def test_setup_line_names_no_machine_path(monkeypatch, tmp_path, capsys):
+    import dlcourse_keras as dl
+
+    monkeypatch.setenv("DLCOURSE_MIRROR", str(tmp_path))
+    info = dl.setup(seed=1)
+    line = capsys.readouterr().out
+    assert "data from the mirror" in line and str(tmp_path) not in line
+    assert info["data_mirror"] == str(tmp_path)

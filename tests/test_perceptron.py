@@ -59,10 +59,21 @@ def test_fails_on_xor():
 
 
 def test_update_rule_one_epoch_by_hand():
-    # From zero weights, AND in order: only (1, 1) is a missed positive in epoch 1.
+    # From zero weights, AND in order. (0, 0) lies ON the line z = 0 with label 0 (s = -1):
+    # s z = 0 <= 0 counts as a mistake, b <- 0 - 0.5. (0, 1) and (1, 0) then score -0.5, right
+    # side. (1, 1) scores -0.5 but is positive: w <- (0.5, 0.5), b <- -0.5 + 0.5 = 0.
     p = Perceptron(learning_rate=0.5, max_epochs=1).fit(X_GATES, Y_AND)
     np.testing.assert_allclose(p.weights_, [0.5, 0.5])
-    assert p.bias_ == 0.5 and p.history["errors"] == [1]
+    assert p.bias_ == 0.0 and p.history["errors"] == [2]
+
+
+@pytest.mark.parametrize("labels", [Y_AND, 1 - Y_AND, np.array([0, 1, 1, 1])], ids=["AND", "NAND", "OR"])
+@pytest.mark.parametrize("seed", [None, 0, 1])
+def test_converged_boundary_passes_through_no_training_point(labels, seed):
+    p = Perceptron(learning_rate=0.5, max_epochs=200, seed=seed).fit(X_GATES, labels)
+    assert p.converged_
+    signed = (2 * labels - 1) * p.decision_function(X_GATES)
+    assert signed.min() > 0, f"a training point lies on or beyond the line: {signed}"
 
 
 def test_trick_worked_example_from_notes():

@@ -27,3 +27,11 @@ def test_method_source_is_dedented_and_markdown_is_fenced():
 def test_no_source_is_a_clear_error():
     with pytest.raises(TypeError, match="obj="):
         show_source(len)
+
+
+def test_several_objects_in_one_listing():
+    listing = show_source(ewma, Perceptron.fit)
+    assert listing.code.index("def ewma(") < listing.code.index("def fit(")
+    assert listing.title.endswith("ewma.ewma, dlcourse_keras.numpy_ref.perceptron.Perceptron.fit")
+    with pytest.raises(TypeError, match="at least one"):
+        show_source()

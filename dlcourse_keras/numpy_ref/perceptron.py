@@ -59,11 +59,14 @@ def _check_x_y(x, y, labels, labels_text):
 class Perceptron:
     """Rosenblatt's perceptron: a single step-function neuron trained by the perceptron rule.
 
-    Prediction: ``y_hat = step(w . x + b)``. Training, one sample at a time for each epoch:
-    ``w <- w + lr (y - y_hat) x`` and ``b <- b + lr (y - y_hat)``. ``y - y_hat`` is 0 for a
-    correct prediction (no change), +1 for a missed positive (the boundary moves toward it)
-    and -1 for a false positive (it moves away). Training stops after the first epoch without
-    a mistake (``converged_`` becomes True) or after ``max_epochs``. By the perceptron
+    Prediction: ``y_hat = step(w . x + b)``. Training, one sample at a time for each epoch,
+    with the label written as ``s = 2y - 1`` in {-1, +1}: whenever ``s (w . x + b) <= 0`` (the
+    point is on the wrong side *or on the line*), ``w <- w + lr s x`` and ``b <- b + lr s``.
+    Off the line this is the classic ``w <- w + lr (y - y_hat) x``: +1 for a missed positive
+    (the boundary moves toward it), -1 for a false positive (it moves away). Counting a point on
+    the line as a mistake means a converged boundary passes through no training point.
+    Training stops after the first epoch without a mistake (``converged_`` becomes True) or
+    after ``max_epochs``. By the perceptron
     convergence theorem this happens in finitely many updates when the classes are linearly
     separable; on XOR it never happens.
 
@@ -124,11 +127,10 @@ class Perceptron:
                 order = rng.permutation(len(x))
             errors = 0
             for i in order:
-                y_hat = int(step(x[i] @ self.weights_ + self.bias_))
-                delta = y[i] - y_hat
-                if delta != 0:
-                    self.weights_ = self.weights_ + self.learning_rate * delta * x[i]
-                    self.bias_ = self.bias_ + self.learning_rate * delta
+                sign = 2 * y[i] - 1  # the label as -1 / +1
+                if sign * (x[i] @ self.weights_ + self.bias_) <= 0:  # wrong side, or on the line
+                    self.weights_ = self.weights_ + self.learning_rate * sign * x[i]
+                    self.bias_ = self.bias_ + self.learning_rate * sign
                     errors += 1
             self.n_epochs_ += 1
             self.history["weights"].append(self.weights_.copy())
