@@ -108,7 +108,7 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
 
     with strategy.scope():
         model = build_model()
-        if not isinstance(model, keras.Model) or model.optimizer is None:
+        if not isinstance(model, keras.Model) or getattr(model, "optimizer", None) is None:
             raise ValueError("build_model() must return a Keras model compiled with an optimizer "
                              f"and a loss; got {type(model).__name__}"
                              + ("" if not isinstance(model, keras.Model) else " without compile()")
