@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,3 +96,130 @@ def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert not backup.exists()  # deleted on success, as Keras does
     assert os.path.exists(best_model_path("t/killed", tmp_path / "ckpt"))
+
+
+# ---- in-process checks: the random state, the best model, paths and arguments ----
+
+class Interrupt(keras.callbacks.Callback):
+    """Stops fit() with an exception as epoch ``at`` begins, as a lost session would."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def _dropout_run(callbacks_for_run, interrupt_at=None):
+    """Fits a Dropout model for 4 epochs; with ``interrupt_at``, first a run that stops there."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = x[:, :2].sum(axis=1, keepdims=True)
+
+    def fit(extra):
+        seed_everything(11)  # a restarted process seeds and builds the model again
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(12, activation="relu"),
+                                  keras.layers.Dropout(0.4), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.Adam(0.02), "mse")
+        model.fit(x[:48], y[:48], validation_data=(x[48:], y[48:]), batch_size=8, epochs=4,
+                  shuffle=False, verbose=0, callbacks=callbacks_for_run() + extra)
+        return model
+
+    if interrupt_at is not None:
+        with pytest.raises(KeyboardInterrupt):
+            fit([Interrupt(interrupt_at)])
+    return fit([]).get_weights()
+
+
+def test_resumed_dropout_draws_the_same_masks(tmp_path):
+    reference = _dropout_run(lambda: [])
+    ours = _dropout_run(lambda: resumable_callbacks("t/ours", directory=tmp_path), interrupt_at=2)
+    for a, b in zip(reference, ours, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Keras's BackupAndRestore alone restores weights and optimizer but not the
+    # seed-generator state, so the resumed epochs draw other Dropout masks.
+    plain = _dropout_run(lambda: [keras.callbacks.BackupAndRestore(str(tmp_path / "plain"))],
+                         interrupt_at=2)
+    assert any(not np.array_equal(a, b) for a, b in zip(reference, plain, strict=True))
+
+
+def _drive(callbacks, model, values, first_epoch=0):
+    """Feeds scripted validation losses to the callbacks as fit() would."""
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    for epoch, value in enumerate(values, start=first_epoch):
+        model.layers[0].kernel.assign(np.full((2, 1), float(epoch), "float32"))  # tags the epoch
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, {"loss": value, "val_loss": value})
+
+
+def _tiny_model():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_the_best_model_survives_a_restart(tmp_path):
+    model = _tiny_model()
+    _drive(resumable_callbacks("t/best", directory=tmp_path), model, [0.9, 0.5, 0.7])
+    path = best_model_path("t/best", tmp_path)
+    assert float(keras.models.load_model(path).layers[0].kernel[0, 0]) == 1.0  # epoch 1 (0.5)
+    # The session dies after epoch 2; the restart sees a worse epoch 3 first.
+    _drive(resumable_callbacks("t/best", directory=tmp_path), model, [0.6, 0.4], first_epoch=3)
+    saved = keras.models.load_model(path).layers[0].kernel
+    with open(os.path.join(os.path.dirname(path), "best.json")) as f:
+        record = json.load(f)
+    assert float(saved[0, 0]) == 4.0 and record == {"monitor": "val_loss", "best": 0.4, "epoch": 5}
+    # A fresh run of the same key (no backup left) starts its own record.
+    shutil.rmtree(os.path.join(resume.run_dir("t/best", tmp_path), "backup"))
+    _drive(resumable_callbacks("t/best", directory=tmp_path), model, [0.8])
+    assert float(keras.models.load_model(path).layers[0].kernel[0, 0]) == 0.0
+
+
+def test_where_checkpoints_go(tmp_path, monkeypatch):
+    monkeypatch.delenv(resume.CHECKPOINTS_ENV, raising=False)
+    default = resume.checkpoints_dir()
+    assert os.path.isabs(default) and default.endswith(os.path.join("data", "checkpoints"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(resume.CHECKPOINTS_ENV, "relative/ckpt")
+    assert resume.checkpoints_dir() == str(tmp_path / "relative" / "ckpt")
+    assert best_model_path("09/resnet_seed0") == str(
+        tmp_path / "relative" / "ckpt" / "09" / "resnet_seed0" / "best.keras")
+    assert best_model_path("x", directory=tmp_path / "d") == str(tmp_path / "d" / "x" / "best.keras")
+    os.makedirs(tmp_path / "d" / "x" / "backup")
+    assert clear_checkpoints("x", directory=tmp_path / "d") is True
+    assert not (tmp_path / "d" / "x").exists()
+    assert clear_checkpoints("x", directory=tmp_path / "d") is False
+
+
+@pytest.mark.parametrize("key", ["", "09/", "/abs", "../up", "a/../b", "a b", "09\\x", "a//b", 9, None])
+def test_bad_keys_are_named(key, tmp_path):
+    with pytest.raises(ValueError, match="key="):
+        resumable_callbacks(key, directory=tmp_path)
+    with pytest.raises(ValueError, match="key="):
+        clear_checkpoints(key, directory=tmp_path)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(monitor=""), "monitor=''"),
+    (dict(monitor=None), "monitor=None"),
+    (dict(mode="best"), "mode='best'"),
+    (dict(directory=""), "directory=''"),
+    (dict(directory=3), "directory=3"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        resumable_callbacks("09/run", **kwargs)
+
+
+def test_callbacks_are_the_keras_ones(tmp_path):
+    best, backup = resumable_callbacks("09/run", monitor="val_accuracy", directory=tmp_path)
+    assert isinstance(best, keras.callbacks.ModelCheckpoint) and best.save_best_only
+    assert best.monitor == "val_accuracy" and best.filepath.endswith(".keras")
+    assert isinstance(backup, keras.callbacks.BackupAndRestore) and backup.delete_checkpoint
+    assert backup.backup_dir == str(tmp_path / "09" / "run" / "backup")
