@@ -42,17 +42,23 @@ exec(PROBLEM)  # noqa: S102 - defines make_data, build_model, global_batches her
 EPOCHS = 3
 
 
-def keras_fit():
+# Subprocesses train on the CPU (two of them could not share one GPU's memory),
+# and so does their reference: a GPU's TF32 matmuls would differ by ~1e-3.
+CPU_ONLY = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+
+
+def keras_fit(device=None):
     """The reference: plain model.fit on the same global batches, in this process."""
     seed_everything(0)
     x, y = make_data()  # noqa: F821
-    model = build_model()  # noqa: F821
-    history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=False, verbose=0)
+    with tf.device(device):
+        model = build_model()  # noqa: F821
+        history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=False, verbose=0)
     return model.get_weights(), history.history
 
 
-def assert_same_training(weights, history, tol):
-    ref_weights, ref_history = keras_fit()
+def assert_same_training(weights, history, tol, device=None):
+    ref_weights, ref_history = keras_fit(device)
     assert set(history) == set(ref_history) == {"loss", "accuracy"}
     np.testing.assert_allclose(history["loss"], ref_history["loss"], rtol=tol, atol=tol)
     np.testing.assert_allclose(history["accuracy"], ref_history["accuracy"], atol=1e-6)
@@ -92,20 +98,22 @@ def _load_weights(path):
 
 def test_mirrored_strategy_over_two_logical_cpus_equals_model_fit(tmp_path):
     out = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path / "w.npz")],
-                         capture_output=True, text=True, timeout=180)
+                         env=CPU_ONLY, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["strategy"] == "MirroredStrategy" and result["replicas"] == 2
-    assert_same_training(_load_weights(tmp_path / "w.npz"), result["history"], tol=1e-5)
+    assert_same_training(_load_weights(tmp_path / "w.npz"), result["history"], tol=1e-5,
+                         device="/CPU:0")
 
 
 WORKER = PROBLEM + r"""
-import json, sys
+import json, os, sys
 from dlcourse_keras import device
 strategy = device.select_strategy()  # first, before TensorFlow runs anything
 from dlcourse_keras.distribute import distributed_fit
 from dlcourse_keras.seeding import seed_everything
 assert isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy), type(strategy)
+assert strategy.cluster_resolver.task_id == json.loads(os.environ["TF_CONFIG"])["task"]["index"]
 seed_everything(0)
 model, history = distributed_fit(build_model, global_batches(*make_data()), 3,
                                  strategy=strategy, verbose=0)
@@ -128,7 +136,7 @@ def test_two_workers_on_localhost_agree_with_each_other_and_with_model_fit(tmp_p
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     workers = []
     for index in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps(
+        env = dict(CPU_ONLY, TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}))
         workers.append(subprocess.Popen(
             [sys.executable, "-c", WORKER, str(tmp_path / f"w{index}.npz")], env=env,
@@ -150,7 +158,7 @@ def test_two_workers_on_localhost_agree_with_each_other_and_with_model_fit(tmp_p
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)  # one model, mirrored: identical on both machines
     assert results[0]["history"] == results[1]["history"]
-    assert_same_training(first, results[0]["history"], tol=1e-5)
+    assert_same_training(first, results[0]["history"], tol=1e-5, device="/CPU:0")
 
 
 def test_bad_arguments_are_named():

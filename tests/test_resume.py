@@ -51,7 +51,8 @@ np.savez(out, *model.get_weights(), epochs_run=len(history.history["loss"]),
 
 
 def _train(tmp_path, key, name, kill_at=-1):
-    env = dict(os.environ, DLCOURSE_CHECKPOINTS=str(tmp_path / "ckpt"))
+    # On the CPU: two processes could not share one GPU's memory.
+    env = dict(os.environ, DLCOURSE_CHECKPOINTS=str(tmp_path / "ckpt"), CUDA_VISIBLE_DEVICES="")
     out = str(tmp_path / name)
     return subprocess.Popen([sys.executable, "-c", TRAIN, key, out, str(kill_at)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), out
