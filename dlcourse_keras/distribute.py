@@ -33,7 +33,7 @@ def _build_state(model, batch):
 
 
 def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
-    """Trains ``build_model()`` on ``dataset`` under a ``tf.distribute`` strategy.
+    r"""Trains ``build_model()`` on ``dataset`` under a ``tf.distribute`` strategy.
 
     A custom training loop (TensorFlow only): each step splits a global batch
     over the replicas, and every replica computes its loss with the model's
@@ -41,13 +41,13 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
     optimizer, which sums them over all replicas (all-reduce). For the sum to
     be the gradient of the mean loss over the global batch of :math:`B`
     examples, replica :math:`r` with :math:`b_r` of them weights its mean
-    loss :math:`\\bar L_r` by its share:
+    loss :math:`\bar L_r` by its share:
 
-    .. math:: L = \\sum_r \\frac{b_r}{B}\\,\\bar L_r,
-              \\qquad \\nabla L = \\sum_r \\frac{b_r}{B}\\,\\nabla \\bar L_r ,
+    .. math:: L = \sum_r \frac{b_r}{B}\,\bar L_r,
+              \qquad \nabla L = \sum_r \frac{b_r}{B}\,\nabla \bar L_r ,
 
     which is also right for a last, smaller batch that splits unevenly.
-    (Keras's compiled loss returns :math:`\\bar L_r / R` for :math:`R`
+    (Keras's compiled loss returns :math:`\bar L_r / R` for :math:`R`
     replicas; the loop replaces that factor by :math:`b_r / B`.) The logged
     ``loss`` of an epoch is the mean over its examples, as ``model.fit``
     logs it; metrics are the model's compiled metrics over the epoch.
@@ -150,8 +150,8 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
             loss, size = train_step(batch)
             loss_sum += float(loss) * float(size)
             examples += float(size)
-        logs = {name: float(value) for name, value in _metric_results(model).items()}
-        logs["loss"] = loss_sum / max(examples, 1.0)
+        logs = {"loss": loss_sum / max(examples, 1.0)}
+        logs.update((name, float(value)) for name, value in _metric_results(model).items())
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
         if verbose and chief:
