@@ -11,36 +11,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from distribute_problem import build_model, global_batches, make_data
 from dlcourse_keras.distribute import distributed_fit
 from dlcourse_keras.seeding import seed_everything
 
-# Shared by this process and the subprocesses: 99 examples in global batches
-# of 16, so the last batch (3 examples) splits unevenly over two replicas.
-PROBLEM = r"""
-import numpy as np, keras, tensorflow as tf
-
-def make_data():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(99, 5)).astype("float32")
-    y = (x[:, 0] + x[:, 1] > 0).astype("float32")
-    return x, y
-
-def build_model():
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential([
-        keras.Input((5,)),
-        keras.layers.Dense(8, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01)),
-        keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
-    return model
-
-def global_batches(x, y):
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
-"""
-exec(PROBLEM)  # noqa: S102 - defines make_data, build_model, global_batches here too
-
+# The subprocesses train the same problem, imported from this folder.
+PROBLEM = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+           "from distribute_problem import build_model, global_batches, make_data\n"
+           "import numpy as np, tensorflow as tf\n")
 EPOCHS = 3
-
 
 # Subprocesses train on the CPU (two of them could not share one GPU's memory),
 # and so does their reference: a GPU's TF32 matmuls would differ by ~1e-3.
@@ -50,9 +29,9 @@ CPU_ONLY = dict(os.environ, CUDA_VISIBLE_DEVICES="")
 def keras_fit(device=None):
     """The reference: plain model.fit on the same global batches, in this process."""
     seed_everything(0)
-    x, y = make_data()  # noqa: F821
+    x, y = make_data()
     with tf.device(device):
-        model = build_model()  # noqa: F821
+        model = build_model()
         history = model.fit(x, y, batch_size=16, epochs=EPOCHS, shuffle=False, verbose=0)
     return model.get_weights(), history.history
 
@@ -69,8 +48,9 @@ def assert_same_training(weights, history, tol, device=None):
 
 def test_default_strategy_equals_model_fit():
     seed_everything(0)
-    x, y = make_data()  # noqa: F821
-    model, history = distributed_fit(build_model, global_batches(x, y), EPOCHS, verbose=0)  # noqa: F821
+    x, y = make_data()
+    data = global_batches(x, y)
+    model, history = distributed_fit(build_model, data, EPOCHS, verbose=0)
     assert_same_training(model.get_weights(), history, tol=1e-6)
 
 
@@ -171,12 +151,12 @@ def test_bad_arguments_are_named():
         distributed_fit("model", data, 1)
     for epochs in (0, True, 1.5, float("nan")):
         with pytest.raises(ValueError, match="epochs="):
-            distributed_fit(build_model, data, epochs)  # noqa: F821
+            distributed_fit(build_model, data, epochs)
     with pytest.raises(ValueError, match="verbose=2"):
-        distributed_fit(build_model, data, 1, verbose=2)  # noqa: F821
+        distributed_fit(build_model, data, 1, verbose=2)
     with pytest.raises(ValueError, match="tf.data.Dataset.*ndarray"):
-        distributed_fit(build_model, np.zeros((4, 2)), 1)  # noqa: F821
+        distributed_fit(build_model, np.zeros((4, 2)), 1)
     with pytest.raises(ValueError, match="strategy='mirrored'"):
-        distributed_fit(build_model, data, 1, strategy="mirrored")  # noqa: F821
+        distributed_fit(build_model, data, 1, strategy="mirrored")
     with pytest.raises(ValueError, match="without compile"):
         distributed_fit(uncompiled, data, 1)

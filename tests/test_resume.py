@@ -191,14 +191,15 @@ def test_where_checkpoints_go(tmp_path, monkeypatch):
     assert resume.checkpoints_dir() == str(tmp_path / "relative" / "ckpt")
     assert best_model_path("09/resnet_seed0") == str(
         tmp_path / "relative" / "ckpt" / "09" / "resnet_seed0" / "best.keras")
-    assert best_model_path("x", directory=tmp_path / "d") == str(tmp_path / "d" / "x" / "best.keras")
+    assert best_model_path("x", tmp_path / "d") == str(tmp_path / "d" / "x" / "best.keras")
     os.makedirs(tmp_path / "d" / "x" / "backup")
     assert clear_checkpoints("x", directory=tmp_path / "d") is True
     assert not (tmp_path / "d" / "x").exists()
     assert clear_checkpoints("x", directory=tmp_path / "d") is False
 
 
-@pytest.mark.parametrize("key", ["", "09/", "/abs", "../up", "a/../b", "a b", "09\\x", "a//b", 9, None])
+@pytest.mark.parametrize("key", ["", "09/", "/abs", "../up", "a/../b", "a b", "09\\x", "a//b",
+                                 9, None])
 def test_bad_keys_are_named(key, tmp_path):
     with pytest.raises(ValueError, match="key="):
         resumable_callbacks(key, directory=tmp_path)
