@@ -51,6 +51,11 @@ _EXPORTS = {
     "plot_loss_curves": "plots",
     "plot_loss_landscape": "plots",
     "plot_confusion_matrix": "plots",
+    # convolutions and pooling (notebook 08)
+    "plot_filters": "plots",
+    "plot_feature_maps": "plots",
+    "feature_maps": "plots",
+    "plot_image_grid": "plots",
 }
 
 
