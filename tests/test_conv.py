@@ -230,3 +230,9 @@ def test_toy_cnn_learns_to_tell_horizontal_from_vertical_edges():
     params, losses = train_toy_cnn(x, y, init_toy_cnn(0))
     accuracy = np.mean((toy_cnn_forward(x, params)["A2"][:, 0] > 0.5) == y)
     assert losses[-1] < 0.5 * losses[0] and accuracy > 0.9
+
+
+def test_teaching_conv_is_registered_by_register_keras_objects():
+    import dlcourse_keras as dl
+
+    assert "dlcourse_keras>TeachingConv2D" in dl.register_keras_objects()
