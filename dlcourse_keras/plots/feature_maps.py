@@ -1,4 +1,4 @@
-"""Feature maps (activations of a convolutional layer) drawn as a grid of images."""
+"""Feature maps (activations of a convolutional layer) drawn as a grid of images (notebooks/08_convolutions.ipynb)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Convolution filters (kernels) drawn as a grid of small images."""
+"""Convolution filters (kernels) drawn as a grid of small images (used in notebooks/08_convolutions.ipynb)."""
 
 import math
 

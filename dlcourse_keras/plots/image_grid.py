@@ -1,4 +1,4 @@
-"""A grid of images with their labels and, optionally, a model's predictions."""
+"""A grid of images with their labels and, optionally, a model's predictions (notebooks/08_convolutions.ipynb)."""
 
 import math
 
