@@ -1,6 +1,5 @@
 """A 2-D convolution layer written with ``keras.ops`` as patches + one matrix product, equal to ``Conv2D``."""
 
-
 import keras
 from keras import ops
 
