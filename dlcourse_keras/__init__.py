@@ -56,6 +56,17 @@ _EXPORTS = {
     "plot_loss_curves": "plots",
     "plot_loss_landscape": "plots",
     "plot_confusion_matrix": "plots",
+    # convolutions and pooling (notebook 08)
+    "TeachingConv2D": "layers",
+    "conv_output_size": "numpy_ref.conv",
+    "conv2d_forward": "numpy_ref.conv",
+    "conv2d_backward": "numpy_ref.conv",
+    "pool2d_forward": "numpy_ref.pooling",
+    "pool2d_backward": "numpy_ref.pooling",
+    "plot_filters": "plots",
+    "plot_feature_maps": "plots",
+    "feature_maps": "plots",
+    "plot_image_grid": "plots",
 }
 
 

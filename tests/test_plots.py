@@ -191,3 +191,82 @@ def test_confusion_matrix_bad_arguments():
         confusion_counts([0.5, 1.0], [0, 1])
     with pytest.raises(ValueError, match="non-negative"):
         confusion_counts([-1, 1], [0, 1])
+
+
+# --- convolution plots: filters, feature maps, image grids (notebook 08) ---
+
+def test_plot_filters_one_panel_per_filter_symmetric_scale():
+    from dlcourse_keras.plots import plot_filters
+
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 2, 5))
+    fig = plot_filters(kernel, channel=1, title="random")
+    assert len(fig.filter_axes) == 5
+    assert "random" in fig._suptitle.get_text()
+    first = fig.filter_axes[0].images[0]
+    np.testing.assert_allclose(first.get_array(), kernel[:, :, 1, 0])
+    low, high = first.get_clim()
+    assert low == pytest.approx(-np.abs(kernel[:, :, 1, :]).max()) and high == pytest.approx(-low)
+    # a single 2-D kernel, annotated by default
+    edge = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]])
+    fig2 = plot_filters(edge)
+    assert len(fig2.filter_axes) == 1 and len(fig2.filter_axes[0].texts) == 9
+    mean = plot_filters(kernel, channel="mean", max_filters=3)
+    np.testing.assert_allclose(mean.filter_axes[2].images[0].get_array(), kernel[:, :, :, 2].mean(axis=2))
+
+
+def test_plot_filters_accepts_layer_and_rejects_bad_arguments():
+    import keras
+
+    from dlcourse_keras.plots import plot_filters
+
+    layer = keras.layers.Conv2D(4, 3)
+    layer.build((None, 8, 8, 1))
+    fig = plot_filters(layer)
+    assert len(fig.filter_axes) == 4
+    with pytest.raises(ValueError, match="channel"):
+        plot_filters(layer, channel=3)
+    with pytest.raises(ValueError, match="max_filters"):
+        plot_filters(layer, max_filters=0)
+    with pytest.raises(ValueError, match="kernel"):
+        plot_filters(np.zeros(5))
+
+
+def test_feature_maps_and_plot_feature_maps():
+    import keras
+
+    from dlcourse_keras.plots import feature_maps, plot_feature_maps
+
+    inputs = keras.Input((10, 10, 1))
+    conv = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(conv))
+    x = np.random.default_rng(1).normal(size=(2, 10, 10, 1)).astype("float32")
+    maps = feature_maps(model, "conv", x)
+    expected = keras.ops.convert_to_numpy(model.get_layer("conv")(x))
+    np.testing.assert_allclose(maps["conv"], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="not a layer"):
+        feature_maps(model, ["nope"], x)
+    fig = plot_feature_maps(maps["conv"][:1], image=x[0], max_maps=2)
+    assert len(fig.map_axes) == 2 and len(fig.axes) == 3
+    np.testing.assert_allclose(fig.map_axes[1].images[0].get_array(), maps["conv"][0, :, :, 1], rtol=1e-6)
+    with pytest.raises(ValueError, match="one example"):
+        plot_feature_maps(maps["conv"])
+
+
+def test_plot_image_grid_marks_right_and_wrong_predictions():
+    from dlcourse_keras.plots import plot_image_grid
+
+    images = np.random.default_rng(2).random((5, 6, 6, 1))
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.5, 0.5]])
+    fig = plot_image_grid(images, labels=[0, 1, 1, 1, 0], predictions=probs, class_names=["cat", "dog"],
+                          max_images=4, ncols=2)
+    assert fig.correct == [True, True, False, True]
+    assert len(fig.image_axes) == 4
+    wrong = fig.image_axes[2].title
+    assert "pred cat 60%" in wrong.get_text() and "true dog" in wrong.get_text()
+    assert wrong.get_color() == "red" and fig.image_axes[0].title.get_color() == "green"
+    plain = plot_image_grid(images[:, :, :, 0], labels=[0, 1, 1, 1, 0])
+    assert plain.correct is None and plain.image_axes[1].get_title() == "1"
+    with pytest.raises(ValueError, match="images has shape"):
+        plot_image_grid(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="predictions has 1"):
+        plot_image_grid(images, predictions=[0])

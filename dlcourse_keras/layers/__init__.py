@@ -1,4 +1,5 @@
 """Teaching versions of Keras layers, each proven equal to its built-in."""
 
 from .batch_norm import TeachingBatchNorm
+from .conv import TeachingConv2D
 from .dropout import InvertedDropout

@@ -1,0 +1,111 @@
+"""Benchmark: the teaching convolution layer (patches + matmul) vs ``keras.layers.Conv2D``.
+
+Compares, in one process, on the same synthetic 28x28 grey images and the same small CNN
+(conv 32@3x3 same, max-pool, conv 64@3x3 same, max-pool, dense 10), built once with
+``keras.layers.Conv2D`` and once with ``TeachingConv2D``:
+
+1. training step time (``model.fit``, Adam, alternating blocks of epochs; each model's
+   first epoch, which traces the graph, is discarded);
+2. inference time (``model.predict`` on the whole set, median of repeats after a warm-up).
+
+The report gives median times and the ratio teaching / Keras. Not a timed test: run it by hand.
+
+Usage:
+    python benchmarks/benchmark_conv.py --out bench_conv.json [--epochs 2] [--repeats 3]
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from benchmark_training import compare, summarize  # noqa: E402  (same folder: same timing rules)
+
+from dlcourse_keras.layers.conv import TeachingConv2D  # noqa: E402
+
+
+def make_images(n=4096, size=28, classes=10, seed=0):
+    """Random images and labels: the benchmark times steps, it does not need learnable data."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, size, size, 1)).astype("float32")
+    y = rng.integers(0, classes, n)
+    return x, y
+
+
+def cnn(conv=keras.layers.Conv2D, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        conv(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        conv(64, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def time_predict(models, x, batch_size, repeats):
+    """name -> milliseconds per 1,000 images of each ``model.predict`` repeat (after one warm-up call)."""
+    times = {name: [] for name in models}
+    for model in models.values():
+        model.predict(x[:batch_size], batch_size=batch_size, verbose=0)
+    for _ in range(repeats):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.predict(x, batch_size=batch_size, verbose=0)
+            times[name].append((time.perf_counter() - start) / len(x) * 1e6)  # ms per 1,000 images
+    return times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per block (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating blocks per variant (default 3)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--samples", type=int, default=4096)
+    args = parser.parse_args(argv)
+    for name in ("epochs", "repeats", "batch_size", "samples"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')}={getattr(args, name)!r} must be >= 1")
+
+    x, y = make_images(args.samples)
+    models = {"keras Conv2D": cnn(), "TeachingConv2D (patches + matmul)": cnn(TeachingConv2D)}
+    train = compare({name: (model, lambda: []) for name, model in models.items()}, x, y, args.batch_size,
+                    args.epochs, args.repeats)
+    predict = time_predict(models, x, 256, args.repeats)
+    predict_rows = {}
+    base = float(np.median(predict["keras Conv2D"]))
+    for name, values in predict.items():
+        med = float(np.median(values))
+        predict_rows[name] = {"median_ms_per_1000_images": med, "ratio_to_baseline": med / base}
+
+    report = {
+        "machine": {"python": platform.python_version(), "keras": keras.__version__,
+                    "backend": keras.backend.backend(), "cpu_count": os.cpu_count()},
+        "settings": {"samples": len(x), "batch_size": args.batch_size, "epochs_per_block": args.epochs,
+                     "repeats": args.repeats},
+        "training_step": summarize(train, "keras Conv2D"),
+        "inference": predict_rows,
+    }
+    print(f"{'variant':40s} {'train ms/step':>14s} {'ratio':>6s} {'predict ms/1k':>14s} {'ratio':>6s}")
+    for name in models:
+        t, p = report["training_step"][name], report["inference"][name]
+        print(f"{name:40s} {t['median_step_ms']:14.2f} {t['ratio_to_baseline']:6.2f} "
+              f"{p['median_ms_per_1000_images']:14.1f} {p['ratio_to_baseline']:6.2f}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+    return report
+
+
+if __name__ == "__main__":
+    main()
