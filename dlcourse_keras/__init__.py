@@ -37,8 +37,8 @@ _EXPORTS = {
     "DeadReLUMonitor": "callbacks",
     "LiveLossPlot": "callbacks",
     "LinearWarmup": "schedules",
-    "GradientNormModel": "gradient_monitoring",
-    "GradientNormHistory": "gradient_monitoring",
+    "GradientNormModel": "models",
+    "GradientNormHistory": "callbacks",
     # NumPy references
     "Perceptron": "numpy_ref.perceptron",
     "MLP": "numpy_ref.mlp",
@@ -56,7 +56,7 @@ _EXPORTS = {
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner", "testing", "source")
+               "models", "gradient_monitoring", "device", "course", "runner", "testing", "source")
 
 
 def __getattr__(name):

@@ -6,7 +6,7 @@ import importlib
 KERAS_OBJECT_MODULES = (
     "initializers",
     "schedules",
-    "gradient_monitoring",
+    "models",
     "layers.dropout",
     "layers.batch_norm",
     "callbacks.early_stopping",

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlcourse_keras.gradient_monitoring import GradientNormHistory, GradientNormModel
+from dlcourse_keras.callbacks import GradientNormHistory
+from dlcourse_keras.models import GradientNormModel
 
 
 def _data(n=16, seed=0):
