@@ -1,4 +1,8 @@
-"""Keras callbacks that record and draw what happens during training."""
+"""Keras callbacks that record and draw what happens during training.
+
+Keras saves no callbacks with a model, so these are plain callbacks: not registered,
+no ``get_config``. Resumable-training callbacks will live here too.
+"""
 
 from .early_stopping import TeachingEarlyStopping
 from .gradient_norm import GradientNormHistory

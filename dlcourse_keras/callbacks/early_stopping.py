@@ -4,7 +4,6 @@ import keras
 import numpy as np
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
     """``keras.callbacks.EarlyStopping`` that also records the monitored curve and explains the stop.
 
@@ -152,19 +151,3 @@ class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
         ax.set_title(f"Early stopping on {self.monitor} (patience {r['patience']})")
         ax.legend(fontsize=8)
         return ax
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def get_config(self):
-        return {
-            "monitor": self.monitor,
-            "min_delta": self._min_delta_arg,
-            "patience": self.patience,
-            "verbose": self.verbose,
-            "mode": self.mode,
-            "baseline": self.baseline,
-            "restore_best_weights": self.restore_best_weights,
-            "start_from_epoch": self.start_from_epoch,
-        }

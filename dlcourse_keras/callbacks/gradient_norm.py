@@ -6,7 +6,6 @@ import numpy as np
 from ..models.gradient_norm import PREFIX, GradientNormModel
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class GradientNormHistory(keras.callbacks.Callback):
     """Collects the gradient norms a :class:`GradientNormModel` records, and plots them.
 
@@ -73,10 +72,3 @@ class GradientNormHistory(keras.callbacks.Callback):
         ax.set_title(title)
         ax.legend(fontsize=8)
         return ax
-
-    def get_config(self):
-        return {"per_step": self.per_step}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

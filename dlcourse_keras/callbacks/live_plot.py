@@ -14,7 +14,6 @@ def _in_notebook():
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class LiveLossPlot(keras.callbacks.Callback):
     """Redraw loss/metric curves after every ``every`` epochs; save a PNG at the end.
 
@@ -108,10 +107,3 @@ class LiveLossPlot(keras.callbacks.Callback):
         fig.tight_layout()
         self.figure = fig
         return fig
-
-    def get_config(self):
-        return {"metrics": self.metrics, "path": self.path, "every": self.every, "title": self.title}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -85,7 +85,6 @@ def dead_fraction(activations, threshold=0.0):
     return float(np.mean(a.max(axis=0) <= threshold))
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class WeightChangeMonitor(keras.callbacks.Callback):
     """Records each layer's relative weight change per epoch.
 
@@ -157,15 +156,7 @@ class WeightChangeMonitor(keras.callbacks.Callback):
         ax.legend(fontsize=7, ncol=2)
         return ax
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-    def get_config(self):
-        return {"layer_names": self.layer_names}
-
-
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class DeadReLUMonitor(keras.callbacks.Callback):
     """Records, per ReLU-family layer, the fraction of units never active on a fixed sample.
 
@@ -227,10 +218,3 @@ class DeadReLUMonitor(keras.callbacks.Callback):
         ax.set_title("Units never active on the probe sample")
         ax.legend(fontsize=7)
         return ax
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def get_config(self):
-        return {"x_sample": self.x_sample.tolist(), "threshold": self.threshold}
