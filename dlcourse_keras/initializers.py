@@ -26,6 +26,8 @@ import random as _py_random
 
 import keras
 
+from .validation import check_int, check_number
+
 # Standard deviation of a unit normal truncated to [-2, 2]; Keras divides by it.
 TRUNCATED_NORMAL_STD = 0.87962566103423978
 
@@ -57,9 +59,7 @@ def compute_fans(shape):
 
 
 def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed={seed!r} must be None or an int.")
-    return seed
+    return check_int("seed", seed, allow_none=True)
 
 
 class _CourseInitializer(keras.initializers.Initializer):
@@ -136,9 +136,7 @@ class ScaledNormal(_CourseInitializer):
     """
 
     def __init__(self, scale=0.01, seed=None):
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-            raise ValueError(f"scale={scale!r} must be a positive number.")
-        self.scale = float(scale)
+        self.scale = check_number("scale", scale, low=0, low_open=True)
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):

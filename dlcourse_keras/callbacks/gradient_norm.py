@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from ..models.gradient_norm import PREFIX, GradientNormModel
+from ..validation import check_bool
 
 
 class GradientNormHistory(keras.callbacks.Callback):
@@ -23,9 +24,7 @@ class GradientNormHistory(keras.callbacks.Callback):
 
     def __init__(self, per_step=False):
         super().__init__()
-        if not isinstance(per_step, bool):
-            raise ValueError(f"per_step={per_step!r} must be True or False.")
-        self.per_step = per_step
+        self.per_step = check_bool("per_step", per_step)
 
     def _check_model(self):
         if not isinstance(self.model, GradientNormModel):

@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from ..validation import check_int
+
 
 def _in_notebook():
     try:
@@ -42,11 +44,9 @@ class LiveLossPlot(keras.callbacks.Callback):
             metrics = list(metrics)
         if path is not None and not str(path).lower().endswith(".png"):
             raise ValueError(f"path={path!r} must be None or a file name ending in '.png'.")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every={every!r} must be an int >= 1.")
         self.metrics = metrics
         self.path = None if path is None else os.fspath(path)
-        self.every = every
+        self.every = check_int("every", every, low=1)
         self.title = title
         self.figure = None
 

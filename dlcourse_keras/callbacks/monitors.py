@@ -8,6 +8,8 @@ Gradient norms are monitored elsewhere (notebook 07's callbacks).
 import keras
 import numpy as np
 
+from ..validation import check_number
+
 
 def _kernel_of(layer):
     """The layer's main weight matrix, or None for layers without weights."""
@@ -185,10 +187,8 @@ class DeadReLUMonitor(keras.callbacks.Callback):
         x_sample = np.asarray(x_sample, dtype="float32")
         if x_sample.ndim < 2 or len(x_sample) == 0:
             raise ValueError(f"x_sample of shape {x_sample.shape} must be a non-empty batch of inputs.")
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise ValueError(f"threshold={threshold!r} must be a number.")
         self.x_sample = x_sample
-        self.threshold = float(threshold)
+        self.threshold = check_number("threshold", threshold)
         self.history = {}
 
     def _measure(self):

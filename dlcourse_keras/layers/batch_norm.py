@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from ..validation import check_bool, check_int, check_number
+
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
 class TeachingBatchNorm(keras.layers.Layer):
@@ -53,17 +55,11 @@ class TeachingBatchNorm(keras.layers.Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise ValueError(f"axis={axis!r} must be an int.")
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
-            raise ValueError(f"momentum={momentum!r} must be a number in [0, 1).")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
-            raise ValueError(f"epsilon={epsilon!r} must be a positive number.")
-        self.axis = axis
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        self.axis = check_int("axis", axis)
+        self.momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0, low_open=True)
+        self.center = check_bool("center", center)
+        self.scale = check_bool("scale", scale)
         self.supports_masking = True
 
     def build(self, input_shape):

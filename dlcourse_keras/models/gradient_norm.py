@@ -12,6 +12,8 @@ the norms before clipping. The callback that collects and plots them is
 import keras
 from keras import ops
 
+from ..validation import check_bool
+
 PREFIX = "grad_norm/"
 """Prefix of the metric names the model logs."""
 
@@ -81,8 +83,7 @@ class GradientNormModel(keras.Model):
 
     def __init__(self, *args, record_layers=True, **kwargs):
         super().__init__(*args, **kwargs)
-        if not isinstance(record_layers, bool):
-            raise ValueError(f"record_layers={record_layers!r} must be True or False.")
+        record_layers = check_bool("record_layers", record_layers)
         if keras.backend.backend() != "tensorflow":
             raise ValueError(
                 f"GradientNormModel needs the TensorFlow backend; got {keras.backend.backend()!r}.")

@@ -19,6 +19,8 @@ Example:
 
 import numpy as np
 
+from ..validation import check_number
+
 EPSILON = 1e-7
 """Keras's fuzz factor for clipping probabilities (``keras.config.epsilon()``)."""
 
@@ -124,9 +126,7 @@ def mae_grad(y_true, y_pred):
 
 
 def _check_delta(delta):
-    if isinstance(delta, bool) or not np.isscalar(delta) or not np.isfinite(delta) or delta <= 0:
-        raise ValueError(f"delta={delta!r} must be a positive finite number.")
-    return float(delta)
+    return check_number("delta", delta, low=0, low_open=True)
 
 
 def huber(y_true, y_pred, delta=1.0):
