@@ -258,7 +258,8 @@ class MLP:
             learning_rate: step size ``eta`` in ``W <- W - eta dL/dW``, default 0.1.
             batch_size: ``None`` (default) for full-batch GD, else mini-batch size.
             shuffle: shuffle before each epoch (mini-batch only), default False.
-            seed: seed for shuffling, default None.
+            seed: seed for shuffling; default None draws it from NumPy's global generator,
+                so ``dl.seed_everything`` makes the order reproducible.
         """
         if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
             raise ValueError(f"epochs={epochs!r} must be an integer >= 0.")
@@ -270,6 +271,8 @@ class MLP:
             batch_size = n
         if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
             raise ValueError(f"batch_size={batch_size!r} must be None or an integer >= 1.")
+        if shuffle and seed is None:  # follow the course seed (dl.seed_everything seeds NumPy's global state)
+            seed = np.random.randint(0, 2**31 - 1)
         rng = np.random.default_rng(seed)
         history = {"loss": []}
         for _ in range(epochs):
