@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..validation import check_int, check_number
+from . import losses as _losses
 
 NOTES_EXAMPLE = {"x": (0.5, 2.3, 2.9), "y": (1.4, 1.9, 3.2), "slope": 0.64, "learning_rate": 0.1}
 """The notes' data (weight, height), fixed slope and learning rate; the intercept starts at 0."""
@@ -187,20 +188,17 @@ def _check_line_loss(loss, delta):
 def _line_loss_and_grad(w, b, x, y, loss="mse", delta=1.0):
     """Loss of the line ``w x + b`` and its gradient ``(dL/dw, dL/db)`` by the chain rule.
 
-    The same formulas as :mod:`numpy_ref.losses` (a test checks they agree), inlined because
-    this runs once per update and must tolerate overflow in a diverging run, which the
-    validating loss functions reject.
+    Uses the unchecked formulas of :mod:`numpy_ref.losses` (the validating loss functions
+    reject the overflow a diverging run produces).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         e = w * x + b - y
         if loss == "mse":
-            value, g = np.mean(e ** 2), 2.0 * e
+            value, g = np.mean(_losses.squared_error(e)), _losses.squared_error_grad(e)
         elif loss == "mae":
-            value, g = np.mean(np.abs(e)), np.sign(e)
+            value, g = np.mean(_losses.absolute_error(e)), _losses.absolute_error_grad(e)
         else:
-            small = np.abs(e) <= delta
-            value = np.mean(np.where(small, 0.5 * e ** 2, delta * np.abs(e) - 0.5 * delta ** 2))
-            g = np.where(small, e, delta * np.sign(e))
+            value, g = np.mean(_losses.huber_error(e, delta)), _losses.huber_error_grad(e, delta)
         g = g / len(e)  # dL/d(prediction_i) for the mean loss
         return float(value), float(np.sum(g * x)), float(np.sum(g))
 

@@ -21,6 +21,7 @@ Example:
 import numpy as np
 
 from dlcourse_keras.numpy_ref import activations as _act
+from dlcourse_keras.numpy_ref import losses as _losses
 
 HIDDEN_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
@@ -29,7 +30,6 @@ KERAS_LOSSES = {"mse": "mean_squared_error", "bce": "binary_crossentropy",
                 "cce": "categorical_crossentropy"}
 """Our loss name -> the Keras loss identifier computing the same number."""
 
-_EPSILON = 1e-7  # Keras's backend epsilon: probabilities are clipped to [eps, 1 - eps]
 
 
 def count_parameters(layer_sizes):
@@ -209,18 +209,17 @@ class MLP:
 
     def _loss(self, a, y):
         if self.loss == "mse":
-            return float(np.mean((a - y) ** 2))
-        p = np.clip(a, _EPSILON, 1 - _EPSILON)
+            return float(np.mean(_losses.squared_error(a - y)))
         if self.loss == "bce":
-            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        return float(-np.mean(np.sum(y * np.log(p), axis=-1)))
+            return float(np.mean(_losses.binary_crossentropy_terms(y, a)))
+        return float(np.mean(_losses.categorical_crossentropy_terms(y, a)))
 
     def _output_delta(self, a, z, y):
         """``delta^L = dL/dZ^L`` for the mean loss over ``N`` samples."""
         n, m = y.shape
         if self.loss in ("bce", "cce"):  # fused: sigmoid+BCE and softmax+CCE give (A - Y)
             return (a - y) / (n * m if self.loss == "bce" else n)
-        grad_a = 2.0 * (a - y) / (n * m)  # MSE
+        grad_a = _losses.squared_error_grad(a - y) / (n * m)  # MSE
         name = self.activations[-1]
         if name == "softmax":
             jac = _act.softmax_prime(z)  # (n, m, m); row vector times Jacobian
