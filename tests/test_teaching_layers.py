@@ -199,6 +199,8 @@ def test_layer_contracts():
     run_layer_test(TeachingBatchNorm, {"momentum": 0.9}, input_shape=(4, 5, 3),
                    expected_output_shape=(4, 5, 3), expected_num_trainable_weights=2,
                    expected_num_non_trainable_weights=2, supports_masking=True)
+    run_layer_test(TeachingBatchNorm, {"momentum": 0.5}, input_shape=(4, 5, 3),
+                   call_kwargs={"training": True}, supports_masking=True, run_training_check=False)
     run_layer_test(TeachingBatchNorm, {"axis": 1, "center": False}, input_shape=(4, 3, 5),
                    expected_output_shape=(4, 3, 5), expected_num_trainable_weights=1,
                    expected_num_non_trainable_weights=2, supports_masking=True,
