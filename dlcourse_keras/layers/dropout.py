@@ -19,6 +19,13 @@ class InvertedDropout(keras.layers.Layer):
         seed: None or an int for a reproducible sequence of masks. Default None.
         **kwargs: base ``Layer`` arguments (``name``, ``dtype``...).
 
+    Call arguments:
+        inputs: a tensor of any shape.
+        training: drop and rescale when True; identity when False. Default False.
+
+    Masks pass through unchanged. Taught in notebook 06; Keras twin:
+    ``keras.layers.Dropout``.
+
     Example:
 
     >>> layer = InvertedDropout(0.5, seed=1)
