@@ -27,7 +27,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dlcourse_keras.callbacks.live_plot import LiveLossPlot  # noqa: E402
-from dlcourse_keras.gradient_monitoring import GradientNormHistory, GradientNormModel  # noqa: E402
+from dlcourse_keras.callbacks import GradientNormHistory  # noqa: E402
+from dlcourse_keras.models import GradientNormModel  # noqa: E402
 from dlcourse_keras.layers.batch_norm import TeachingBatchNorm  # noqa: E402
 from dlcourse_keras.layers.dropout import InvertedDropout  # noqa: E402
 

@@ -1,10 +1,15 @@
 """dlcourse_keras: helpers for a deep-learning course in Keras 3.
 
 Importing the package is cheap: Keras and TensorFlow load only when a name
-that needs them is first used.
+that needs them is first used. Every module is reachable as an attribute
+(``dl.metrics``, ``dl.layers``...), whatever was imported before. Once Keras is
+imported (before or after this package), the course's Keras objects are
+registered, so ``keras.models.load_model`` finds them.
 """
 
 import importlib
+import importlib.util
+import pkgutil
 
 __version__ = "0.1.0"
 
@@ -37,8 +42,8 @@ _EXPORTS = {
     "DeadReLUMonitor": "callbacks",
     "LiveLossPlot": "callbacks",
     "LinearWarmup": "schedules",
-    "GradientNormModel": "gradient_monitoring",
-    "GradientNormHistory": "gradient_monitoring",
+    "GradientNormModel": "models",
+    "GradientNormHistory": "callbacks",
     # resumable and distributed training
     "resumable_callbacks": "callbacks",
     "best_model_path": "callbacks",
@@ -70,26 +75,35 @@ _EXPORTS = {
 }
 
 
-# subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
-_SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "distribute", "course", "runner", "testing", "source")
+def _is_submodule(name):
+    # any module or subpackage of the package (``dl.data``, ``dl.metrics``...), found on
+    # disk, so attribute access never depends on what happened to be imported before
+    if name.startswith("_") or not name.isidentifier():
+        return False
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-        globals()[name] = value
-        return value
     module = _EXPORTS.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    elif _is_submodule(name):
+        value = importlib.import_module(f".{name}", __name__)
+    else:
         raise AttributeError(f"module 'dlcourse_keras' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS) + list(_SUBMODULES))
+    submodules = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    return sorted(set(globals()) | set(_EXPORTS) | set(submodules))
 
 
 __all__ = sorted(_EXPORTS)
+
+# ``keras.models.load_model`` must find the course's objects after a plain
+# ``import dlcourse_keras``, without this import loading Keras.
+from .registration import register_when_keras_loads as _register_when_keras_loads  # noqa: E402
+
+_register_when_keras_loads()

@@ -26,6 +26,8 @@ import random as _py_random
 
 import keras
 
+from .validation import check_int, check_number
+
 # Standard deviation of a unit normal truncated to [-2, 2]; Keras divides by it.
 TRUNCATED_NORMAL_STD = 0.87962566103423978
 
@@ -56,10 +58,14 @@ def compute_fans(shape):
     return window * shape[-2], window * shape[-1]
 
 
+def _formula_fans(shape):
+    # Like Keras: a zero fan counts as 1 in the formulas, so an empty weight tensor
+    # (a layer with no inputs or no units) gets an empty array instead of a division by 0.
+    return tuple(max(1, fan) for fan in compute_fans(shape))
+
+
 def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed={seed!r} must be None or an int.")
-    return seed
+    return check_int("seed", seed, allow_none=True)
 
 
 class _CourseInitializer(keras.initializers.Initializer):
@@ -93,7 +99,7 @@ class _NormalFormula(_CourseInitializer):
         raise NotImplementedError
 
     def __call__(self, shape, dtype=None):
-        std = self.stddev(*compute_fans(shape))
+        std = self.stddev(*_formula_fans(shape))
         seed = self._next_seed()
         if self.distribution == "normal":
             return keras.random.normal(shape, stddev=std, dtype=dtype, seed=seed)
@@ -112,7 +118,7 @@ class _UniformFormula(_CourseInitializer):
         raise NotImplementedError
 
     def __call__(self, shape, dtype=None):
-        lim = self.limit(*compute_fans(shape))
+        lim = self.limit(*_formula_fans(shape))
         return keras.random.uniform(
             shape, minval=-lim, maxval=lim, dtype=dtype, seed=self._next_seed()
         )
@@ -136,9 +142,7 @@ class ScaledNormal(_CourseInitializer):
     """
 
     def __init__(self, scale=0.01, seed=None):
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-            raise ValueError(f"scale={scale!r} must be a positive number.")
-        self.scale = float(scale)
+        self.scale = check_number("scale", scale, low=0, low_open=True)
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
@@ -267,7 +271,7 @@ def formula_std(initializer, shape):
     >>> round(formula_std(HeNormal(), (200, 100)), 4)
     0.1
     """
-    fans = compute_fans(shape)
+    fans = _formula_fans(shape)
     if isinstance(initializer, _NormalFormula):
         return initializer.stddev(*fans)
     if isinstance(initializer, _UniformFormula):

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from .validation import check_int, check_number
+
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
 class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
@@ -36,22 +38,19 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, warmup_steps, after, initial_lr=0.0, name="LinearWarmup"):
         super().__init__()
-        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 1:
-            raise ValueError(f"warmup_steps={warmup_steps!r} must be an int >= 1.")
+        warmup_steps = check_int("warmup_steps", warmup_steps, low=1)
         if isinstance(after, dict):
             after = keras.saving.deserialize_keras_object(after)
         if isinstance(after, keras.optimizers.schedules.LearningRateSchedule):
             pass
-        elif isinstance(after, (int, float)) and not isinstance(after, bool) and after > 0:
-            after = float(after)
         else:
-            raise ValueError(
-                f"after={after!r} must be a keras LearningRateSchedule or a float > 0.")
-        if isinstance(initial_lr, bool) or not isinstance(initial_lr, (int, float)) or initial_lr < 0:
-            raise ValueError(f"initial_lr={initial_lr!r} must be a float >= 0.")
+            try:
+                after = check_number("after", after, low=0, low_open=True)
+            except ValueError as err:
+                raise ValueError(f"{err} A keras LearningRateSchedule is allowed too.") from None
         self.warmup_steps = warmup_steps
         self.after = after
-        self.initial_lr = float(initial_lr)
+        self.initial_lr = check_number("initial_lr", initial_lr, low=0)
         self.name = name
 
     def _after(self, step):

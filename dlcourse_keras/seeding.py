@@ -5,6 +5,8 @@ import random
 
 import numpy as np
 
+from .validation import check_int
+
 
 def seed_everything(seed=42, deterministic_ops=True):
     """Seeds Python, NumPy, Keras and TensorFlow from one integer.
@@ -18,9 +20,7 @@ def seed_everything(seed=42, deterministic_ops=True):
     Returns:
         The seed, for logging.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r} must be a non-negative integer.")
-    seed = int(seed)
+    seed = check_int("seed", seed, low=0)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

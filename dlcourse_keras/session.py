@@ -79,7 +79,7 @@ def setup(seed=42, verbose=True):
     seed_everything(seed)
     from .registration import register_keras_objects
 
-    register_keras_objects()  # so load_model finds the course's layers and callbacks
+    register_keras_objects()  # so load_model finds the course's layers and models
     gpus = tf.config.list_logical_devices("GPU")
     device = f"{len(gpus)} GPU" if gpus else "CPU"
     mirror = os.environ.get("DLCOURSE_MIRROR") or "none"

@@ -39,6 +39,11 @@ def _flat(outputs):
     return [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
 
 
+def _inference(layer):
+    """``{"training": False}`` when the layer's call takes a training flag, else ``{}``."""
+    return {"training": False} if "training" in inspect.signature(layer.call).parameters else {}
+
+
 def _shapes(outputs):
     import keras
 
@@ -82,10 +87,15 @@ def run_layer_test(
             ``supports_masking``. Default False.
         mask: a boolean mask to call with when ``supports_masking``; default: all
             timesteps of the first two axes kept except the last one of the first row.
+            For a layer whose ``call`` reads the mask, the masked input entries are
+            then moved by 100 and the kept outputs must not change (pass
+            ``call_kwargs={"training": True}`` to check training-time statistics).
         run_training_check: train one SGD step through a model and check that the
             trainable weights move. Default True.
         run_precision_checks: call under ``float16`` and ``mixed_float16`` and check the
-            compute dtype and finite outputs. Default True.
+            compute dtype and finite outputs; under ``mixed_float16`` with the float32
+            layer's weights, the inference outputs must match float32 within 2% of the
+            output's scale. Default True.
         atol: tolerance for the saved-and-loaded model's outputs. Default 1e-6.
         seed: seed of the generated data. Default 0.
 
@@ -116,6 +126,11 @@ def run_layer_test(
     assert rebuilt.get_config() == config, (
         f"{layer_cls.__name__}.from_config(get_config()) changed the config:\n"
         f"{config}\n!=\n{rebuilt.get_config()}")
+    for key, value in init_kwargs.items():  # every constructor argument given is in the config
+        assert key in config, f"{layer_cls.__name__}.get_config() lacks the argument {key!r}"
+        if key != "dtype" and isinstance(value, (bool, int, float, str, type(None))):
+            assert config[key] == value, (
+                f"{layer_cls.__name__}.get_config()[{key!r}] is {config[key]!r}, built with {value!r}")
     serialized = keras.saving.serialize_keras_object(layer)
     assert serialized["registered_name"].startswith("dlcourse_keras>"), (
         f"{layer_cls.__name__} is not registered under the 'dlcourse_keras' package: "
@@ -178,11 +193,24 @@ def run_layer_test(
 
     # 6. precision policies: float16 everywhere, and mixed_float16 (float32 variables)
     if run_precision_checks:
+        reference = _flat(layer(input_data, **{**call_kwargs, **_inference(layer)}))
         for policy in ("float16", "mixed_float16"):
             typed = layer_cls(**{**init_kwargs, "dtype": policy})
             cast = [x.astype("float16") if np.asarray(x).dtype.kind == "f" and policy == "float16"
                     else x for x in inputs_list]
             out = typed(cast if len(cast) > 1 else cast[0], **call_kwargs)
+            if policy == "mixed_float16" and len(typed.weights) == len(layer.weights):
+                # same weights as the float32 layer: the outputs must agree to float16 precision
+                for w_typed, w in zip(typed.weights, layer.weights):
+                    w_typed.assign(keras.ops.cast(w, w_typed.dtype))
+                half = _flat(typed(cast if len(cast) > 1 else cast[0],
+                                   **{**call_kwargs, **_inference(typed)}))
+                for a, b in zip(half, reference):
+                    if a.dtype.kind == "f":
+                        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+                        np.testing.assert_allclose(
+                            a.astype("float32"), b, atol=2e-2 * scale,
+                            err_msg=f"{layer_cls.__name__} under mixed_float16 differs from float32")
             for o in keras.tree.flatten(out):
                 if "float" in str(o.dtype):
                     assert "float16" in str(o.dtype), (
@@ -207,6 +235,19 @@ def run_layer_test(
         if "mask" in inspect.signature(layer.call).parameters:
             masked = layer(input_data, mask=mask, **call_kwargs)
             assert _shapes(masked) == _shapes(outputs)
+            # what the mask hides must not change what it keeps
+            mask_np = np.asarray(mask, dtype=bool)
+            if first.dtype.kind == "f" and not mask_np.all():
+                moved = first.copy()
+                moved[~mask_np] += 100.0
+                inputs2 = [moved] + list(inputs_list[1:])
+                again = layer(inputs2 if len(inputs2) > 1 else moved, mask=mask, **call_kwargs)
+                for a, b in zip(_flat(masked), _flat(again)):
+                    if a.shape[:2] == mask_np.shape:
+                        a, b = a[mask_np], b[mask_np]
+                    np.testing.assert_allclose(
+                        a, b, atol=max(atol, 1e-5),
+                        err_msg=f"{layer_cls.__name__}: masked entries changed the kept outputs")
         else:  # the mask passes through a layer that does not read it
             passed = layer.compute_mask(input_data, keras.ops.convert_to_tensor(mask))
             assert passed is not None, f"{layer_cls.__name__} claims masking but drops the mask"

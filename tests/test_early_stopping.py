@@ -117,12 +117,3 @@ def test_plot_before_fit_is_an_error():
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TeachingEarlyStopping(**kwargs)
-
-
-def test_config_round_trip():
-    stop = TeachingEarlyStopping(monitor="val_accuracy", min_delta=0.01, patience=4, mode="max",
-                                 restore_best_weights=True, start_from_epoch=2)
-    again = TeachingEarlyStopping.from_config(stop.get_config())
-    assert again.get_config() == stop.get_config()
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(stop))
-    assert isinstance(restored, TeachingEarlyStopping) and restored.patience == 4

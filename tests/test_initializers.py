@@ -149,3 +149,12 @@ def test_model_round_trip(tmp_path):
     assert isinstance(loaded.layers[0].kernel_initializer, init.HeNormal)
     assert cfg == {"distribution": "truncated_normal", "seed": None}
     assert loaded.layers[3].kernel_initializer.scale == 0.5
+
+
+@pytest.mark.parametrize("cls", [init.UniformFanIn, init.XavierUniform, init.XavierNormal,
+                                 init.HeNormal, init.HeUniform, init.ScaledNormal])
+@pytest.mark.parametrize("shape", [(0, 4), (4, 0), (3, 3, 0, 8)])
+def test_zero_fan_gives_an_empty_array_like_keras(cls, shape):
+    ours = keras.ops.convert_to_numpy(cls(seed=0)(shape))
+    theirs = keras.ops.convert_to_numpy(keras.initializers.HeNormal(seed=0)(shape))
+    assert ours.shape == theirs.shape == shape

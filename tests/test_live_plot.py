@@ -42,11 +42,6 @@ def test_selected_metrics_and_reset(tmp_path):
     assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "accuracy"
 
 
-def test_config_round_trip():
-    plot = LiveLossPlot(metrics=["loss"], path="a.png", every=2, title="t")
-    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(plot))
-    assert isinstance(clone, LiveLossPlot) and clone.get_config() == plot.get_config()
-
 
 @pytest.mark.parametrize("kwargs", [dict(every=0), dict(every=1.5), dict(path="x.jpg"),
                                     dict(metrics="loss"), dict(metrics=[])])

@@ -134,3 +134,20 @@ def test_output_activation_table_covers_every_loss():
     assert set(L.OUTPUT_ACTIVATION) == set(L.LOSSES)
     assert L.OUTPUT_ACTIVATION["binary_crossentropy"] == "sigmoid"
     assert L.OUTPUT_ACTIVATION["sparse_categorical_crossentropy"] == "softmax"
+
+
+def test_one_definition_of_each_loss_formula():
+    """The MLP and the line fits compute their losses through numpy_ref.losses' formulas."""
+    import inspect
+
+    from dlcourse_keras.numpy_ref import gradient_descent, mlp
+
+    for function in (mlp.MLP._loss, mlp.MLP._output_delta, gradient_descent._line_loss_and_grad):
+        body = inspect.getsource(function).split('"""')[-1]
+        for formula in ("np.log(", "** 2", "np.abs(", "np.sign("):
+            assert formula not in body, (function.__qualname__, formula)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 3)), (rng.random((6, 1)) > 0.5).astype(float)
+    for loss, act, ref in (("mse", "sigmoid", L.mse), ("bce", "sigmoid", L.binary_crossentropy)):
+        net = mlp.MLP([3, 2, 1], ["tanh", act], loss=loss, seed=1)
+        assert net.loss_value(x, y) == pytest.approx(float(np.mean(ref(y, net.predict(x)))), rel=1e-12)

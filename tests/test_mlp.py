@@ -168,3 +168,18 @@ def test_bad_arguments():
         net.fit(XOR_X, XOR_Y, batch_size=0)
     with pytest.raises(ValueError, match="expected"):
         net.set_weights(net.get_weights()[:2])
+
+
+def test_fit_shuffle_follows_the_course_seed():
+    """shuffle=True without a seed draws its order from the seed set by seed_everything."""
+    from dlcourse_keras.seeding import seed_everything
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), (rng.random((40, 1)) > 0.5).astype(float)
+    runs = []
+    for seed in (7, 7, 8):
+        seed_everything(seed)
+        net = MLP([3, 4, 1], ["tanh", "sigmoid"], loss="bce", seed=0)
+        runs.append(net.fit(x, y, epochs=3, learning_rate=0.5, batch_size=8, shuffle=True)["loss"])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]

@@ -118,11 +118,3 @@ def test_bad_arguments():
     no_relu.compile("sgd", "mse")
     with pytest.raises(ValueError, match="no ReLU"):
         no_relu.fit(x, y, epochs=1, verbose=0, callbacks=[DeadReLUMonitor(x[:8])])
-
-
-def test_config_round_trip():
-    wc = WeightChangeMonitor(layer_names=["a", "b"])
-    assert WeightChangeMonitor.from_config(wc.get_config()).layer_names == ["a", "b"]
-    dm = DeadReLUMonitor(np.ones((2, 3)), threshold=0.1)
-    again = DeadReLUMonitor.from_config(dm.get_config())
-    assert np.array_equal(again.x_sample, dm.x_sample) and again.threshold == 0.1

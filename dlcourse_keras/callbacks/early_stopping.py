@@ -3,8 +3,9 @@
 import keras
 import numpy as np
 
+from ..validation import check_int, check_number
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
+
 class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
     """``keras.callbacks.EarlyStopping`` that also records the monitored curve and explains the stop.
 
@@ -47,14 +48,11 @@ class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"monitor={monitor!r} must be a non-empty metric name.")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(f"min_delta={min_delta!r} must be a number >= 0.")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience={patience!r} must be an int >= 0.")
+        min_delta = check_number("min_delta", min_delta, low=0)
+        patience = check_int("patience", patience, low=0)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode={mode!r} must be one of 'auto', 'min', 'max'.")
-        if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, int) or start_from_epoch < 0:
-            raise ValueError(f"start_from_epoch={start_from_epoch!r} must be an int >= 0.")
+        start_from_epoch = check_int("start_from_epoch", start_from_epoch, low=0)
         super().__init__(monitor=monitor, min_delta=min_delta, patience=patience, verbose=verbose,
                          mode=mode, baseline=baseline, restore_best_weights=restore_best_weights,
                          start_from_epoch=start_from_epoch)
@@ -152,19 +150,3 @@ class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
         ax.set_title(f"Early stopping on {self.monitor} (patience {r['patience']})")
         ax.legend(fontsize=8)
         return ax
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def get_config(self):
-        return {
-            "monitor": self.monitor,
-            "min_delta": self._min_delta_arg,
-            "patience": self.patience,
-            "verbose": self.verbose,
-            "mode": self.mode,
-            "baseline": self.baseline,
-            "restore_best_weights": self.restore_best_weights,
-            "start_from_epoch": self.start_from_epoch,
-        }

@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from ..validation import check_int
+
 
 def _in_notebook():
     try:
@@ -14,7 +16,6 @@ def _in_notebook():
     return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class LiveLossPlot(keras.callbacks.Callback):
     """Redraw loss/metric curves after every ``every`` epochs; save a PNG at the end.
 
@@ -43,11 +44,9 @@ class LiveLossPlot(keras.callbacks.Callback):
             metrics = list(metrics)
         if path is not None and not str(path).lower().endswith(".png"):
             raise ValueError(f"path={path!r} must be None or a file name ending in '.png'.")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every={every!r} must be an int >= 1.")
         self.metrics = metrics
         self.path = None if path is None else os.fspath(path)
-        self.every = every
+        self.every = check_int("every", every, low=1)
         self.title = title
         self.figure = None
 
@@ -108,10 +107,3 @@ class LiveLossPlot(keras.callbacks.Callback):
         fig.tight_layout()
         self.figure = fig
         return fig
-
-    def get_config(self):
-        return {"metrics": self.metrics, "path": self.path, "every": self.every, "title": self.title}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -8,6 +8,8 @@ Gradient norms are monitored elsewhere (notebook 07's callbacks).
 import keras
 import numpy as np
 
+from ..validation import check_number
+
 
 def _kernel_of(layer):
     """The layer's main weight matrix, or None for layers without weights."""
@@ -85,7 +87,6 @@ def dead_fraction(activations, threshold=0.0):
     return float(np.mean(a.max(axis=0) <= threshold))
 
 
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class WeightChangeMonitor(keras.callbacks.Callback):
     """Records each layer's relative weight change per epoch.
 
@@ -157,15 +158,7 @@ class WeightChangeMonitor(keras.callbacks.Callback):
         ax.legend(fontsize=7, ncol=2)
         return ax
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-    def get_config(self):
-        return {"layer_names": self.layer_names}
-
-
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
 class DeadReLUMonitor(keras.callbacks.Callback):
     """Records, per ReLU-family layer, the fraction of units never active on a fixed sample.
 
@@ -194,10 +187,8 @@ class DeadReLUMonitor(keras.callbacks.Callback):
         x_sample = np.asarray(x_sample, dtype="float32")
         if x_sample.ndim < 2 or len(x_sample) == 0:
             raise ValueError(f"x_sample of shape {x_sample.shape} must be a non-empty batch of inputs.")
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise ValueError(f"threshold={threshold!r} must be a number.")
         self.x_sample = x_sample
-        self.threshold = float(threshold)
+        self.threshold = check_number("threshold", threshold)
         self.history = {}
 
     def _measure(self):
@@ -227,10 +218,3 @@ class DeadReLUMonitor(keras.callbacks.Callback):
         ax.set_title("Units never active on the probe sample")
         ax.legend(fontsize=7)
         return ax
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def get_config(self):
-        return {"x_sample": self.x_sample.tolist(), "threshold": self.threshold}

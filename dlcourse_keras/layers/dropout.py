@@ -2,6 +2,8 @@
 
 import keras
 
+from ..validation import check_int, check_number
+
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
 class InvertedDropout(keras.layers.Layer):
@@ -17,6 +19,13 @@ class InvertedDropout(keras.layers.Layer):
         seed: None or an int for a reproducible sequence of masks. Default None.
         **kwargs: base ``Layer`` arguments (``name``, ``dtype``...).
 
+    Call arguments:
+        inputs: a tensor of any shape.
+        training: drop and rescale when True; identity when False. Default False.
+
+    Masks pass through unchanged. Taught in notebook 06; Keras twin:
+    ``keras.layers.Dropout``.
+
     Example:
 
     >>> layer = InvertedDropout(0.5, seed=1)
@@ -25,13 +34,9 @@ class InvertedDropout(keras.layers.Layer):
 
     def __init__(self, rate=0.5, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"rate={rate!r} must be a number in [0, 1).")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed={seed!r} must be None or an int.")
-        self.rate = float(rate)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.rate = check_number("rate", rate, low=0, high=1, high_open=True)
+        self.seed = check_int("seed", seed, allow_none=True)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
         self.built = True
 

@@ -16,6 +16,8 @@ Example:
 
 import numpy as np
 
+from ..validation import check_number
+
 # SELU constants (Klambauer et al., 2017), the same values Keras uses.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -28,8 +30,7 @@ def _as_float(x):
 
 
 def _check_alpha(alpha, name="alpha"):
-    if not np.isscalar(alpha) or not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"{name}={alpha!r} must be a finite number >= 0.")
+    return check_number(name, alpha, low=0)
 
 
 # --- identity and step -------------------------------------------------------

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validation import check_int, check_number
+from . import losses as _losses
+
 NOTES_EXAMPLE = {"x": (0.5, 2.3, 2.9), "y": (1.4, 1.9, 3.2), "slope": 0.64, "learning_rate": 0.1}
 """The notes' data (weight, height), fixed slope and learning rate; the intercept starts at 0."""
 
@@ -46,15 +49,11 @@ def _xy(x, y):
 
 
 def _positive(name, value):
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r} must be a positive finite number.")
-    return float(value)
+    return check_number(name, value, low=0, low_open=True)
 
 
 def _count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}.")
-    return int(value)
+    return check_int(name, value, low=minimum)
 
 
 def sum_squared_residuals(intercept, x, y, slope):
@@ -183,27 +182,23 @@ LINE_LOSSES = ("mse", "mae", "huber")
 def _check_line_loss(loss, delta):
     if loss not in LINE_LOSSES:
         raise ValueError(f"loss={loss!r} must be one of {LINE_LOSSES}.")
-    if isinstance(delta, bool) or not np.isscalar(delta) or not np.isfinite(delta) or delta <= 0:
-        raise ValueError(f"delta={delta!r} must be a positive finite number.")
+    check_number("delta", delta, low=0, low_open=True)
 
 
 def _line_loss_and_grad(w, b, x, y, loss="mse", delta=1.0):
     """Loss of the line ``w x + b`` and its gradient ``(dL/dw, dL/db)`` by the chain rule.
 
-    The same formulas as :mod:`numpy_ref.losses` (a test checks they agree), inlined because
-    this runs once per update and must tolerate overflow in a diverging run, which the
-    validating loss functions reject.
+    Uses the unchecked formulas of :mod:`numpy_ref.losses` (the validating loss functions
+    reject the overflow a diverging run produces).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         e = w * x + b - y
         if loss == "mse":
-            value, g = np.mean(e ** 2), 2.0 * e
+            value, g = np.mean(_losses.squared_error(e)), _losses.squared_error_grad(e)
         elif loss == "mae":
-            value, g = np.mean(np.abs(e)), np.sign(e)
+            value, g = np.mean(_losses.absolute_error(e)), _losses.absolute_error_grad(e)
         else:
-            small = np.abs(e) <= delta
-            value = np.mean(np.where(small, 0.5 * e ** 2, delta * np.abs(e) - 0.5 * delta ** 2))
-            g = np.where(small, e, delta * np.sign(e))
+            value, g = np.mean(_losses.huber_error(e, delta)), _losses.huber_error_grad(e, delta)
         g = g / len(e)  # dL/d(prediction_i) for the mean loss
         return float(value), float(np.sum(g * x)), float(np.sum(g))
 
@@ -325,8 +320,7 @@ def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_s
     learning_rate = _positive("learning_rate", learning_rate)
     epochs = _count("epochs", epochs)
     _check_line_loss(loss, delta)
-    if isinstance(decay, bool) or not np.isscalar(decay) or not np.isfinite(decay) or decay < 0:
-        raise ValueError(f"decay={decay!r} must be a non-negative finite number.")
+    decay = check_number("decay", decay, low=0)
     n = len(x)
     if method == "minibatch":
         batch_size = min(n, 32 if batch_size is None else _count("batch_size", batch_size))

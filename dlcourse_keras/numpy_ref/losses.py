@@ -19,6 +19,8 @@ Example:
 
 import numpy as np
 
+from ..validation import check_number
+
 EPSILON = 1e-7
 """Keras's fuzz factor for clipping probabilities (``keras.config.epsilon()``)."""
 
@@ -69,6 +71,54 @@ def _inside(p):
     return ((p >= EPSILON) & (p <= 1.0 - EPSILON)).astype(float)
 
 
+# --- the formulas ------------------------------------------------------------
+# Element-wise, unchecked: the one definition of each loss that every part of the
+# package computes through (the checked functions below, numpy_ref.mlp, and the line
+# fits of numpy_ref.gradient_descent, which must tolerate overflow in a diverging run).
+
+def squared_error(err):
+    """``e^2`` element-wise, for errors ``e = yhat - y``."""
+    return err ** 2
+
+
+def squared_error_grad(err):
+    """``d(e^2)/de = 2 e``."""
+    return 2.0 * err
+
+
+def absolute_error(err):
+    """``|e|`` element-wise."""
+    return np.abs(err)
+
+
+def absolute_error_grad(err):
+    """``d|e|/de = sign(e)`` (0 at 0, as TensorFlow)."""
+    return np.sign(err)
+
+
+def huber_error(err, delta):
+    """``e^2 / 2`` where ``|e| <= delta``, else ``delta (|e| - delta / 2)``."""
+    abs_err = np.abs(err)
+    return np.where(abs_err <= delta, 0.5 * err ** 2, delta * abs_err - 0.5 * delta ** 2)
+
+
+def huber_error_grad(err, delta):
+    """``e`` clipped to ``[-delta, delta]``."""
+    return np.where(np.abs(err) <= delta, err, delta * np.sign(err))
+
+
+def binary_crossentropy_terms(y_true, p):
+    """``-[y log p + (1 - y) log(1 - p)]`` element-wise, ``p`` clipped to ``[EPSILON, 1 - EPSILON]``."""
+    p = _clip(p)
+    return -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
+
+
+def categorical_crossentropy_terms(y_true, p):
+    """``-sum_k y_k log q_k`` per row, ``q = p / sum_k p_k`` clipped (as Keras)."""
+    q = p / np.sum(p, axis=-1, keepdims=True)
+    return -np.sum(y_true * np.log(_clip(q)), axis=-1)
+
+
 # --- regression losses -------------------------------------------------------
 
 def mse(y_true, y_pred):
@@ -83,7 +133,7 @@ def mse(y_true, y_pred):
         array([5.])
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    return np.mean((y_true - y_pred) ** 2, axis=-1)
+    return np.mean(squared_error(y_pred - y_true), axis=-1)
 
 
 def mse_grad(y_true, y_pred):
@@ -94,7 +144,7 @@ def mse_grad(y_true, y_pred):
         y_pred: predictions, same shape.
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    return 2.0 * (y_pred - y_true) / y_pred.size
+    return squared_error_grad(y_pred - y_true) / y_pred.size
 
 
 def mae(y_true, y_pred):
@@ -109,7 +159,7 @@ def mae(y_true, y_pred):
         array([2.])
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    return np.mean(np.abs(y_true - y_pred), axis=-1)
+    return np.mean(absolute_error(y_pred - y_true), axis=-1)
 
 
 def mae_grad(y_true, y_pred):
@@ -120,13 +170,11 @@ def mae_grad(y_true, y_pred):
         y_pred: predictions, same shape.
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    return np.sign(y_pred - y_true) / y_pred.size
+    return absolute_error_grad(y_pred - y_true) / y_pred.size
 
 
 def _check_delta(delta):
-    if isinstance(delta, bool) or not np.isscalar(delta) or not np.isfinite(delta) or delta <= 0:
-        raise ValueError(f"delta={delta!r} must be a positive finite number.")
-    return float(delta)
+    return check_number("delta", delta, low=0, low_open=True)
 
 
 def huber(y_true, y_pred, delta=1.0):
@@ -146,9 +194,7 @@ def huber(y_true, y_pred, delta=1.0):
     """
     delta = _check_delta(delta)
     y_true, y_pred = _pair(y_true, y_pred)
-    err = y_pred - y_true
-    abs_err = np.abs(err)
-    return np.mean(np.where(abs_err <= delta, 0.5 * err ** 2, delta * abs_err - 0.5 * delta ** 2), axis=-1)
+    return np.mean(huber_error(y_pred - y_true, delta), axis=-1)
 
 
 def huber_grad(y_true, y_pred, delta=1.0):
@@ -161,8 +207,7 @@ def huber_grad(y_true, y_pred, delta=1.0):
     """
     delta = _check_delta(delta)
     y_true, y_pred = _pair(y_true, y_pred)
-    err = y_pred - y_true
-    return np.where(np.abs(err) <= delta, err, delta * np.sign(err)) / y_pred.size
+    return huber_error_grad(y_pred - y_true, delta) / y_pred.size
 
 
 # --- classification losses ---------------------------------------------------
@@ -183,8 +228,7 @@ def binary_crossentropy(y_true, y_pred):
     y_true, y_pred = _pair(y_true, y_pred)
     _check_probabilities("y_true", y_true)
     _check_probabilities("y_pred", y_pred)
-    p = _clip(y_pred)
-    return np.mean(-(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)), axis=-1)
+    return np.mean(binary_crossentropy_terms(y_true, y_pred), axis=-1)
 
 
 def binary_crossentropy_grad(y_true, y_pred):
@@ -228,8 +272,7 @@ def categorical_crossentropy(y_true, y_pred):
     y_true, y_pred = _pair(y_true, y_pred)
     _check_probabilities("y_pred", y_pred)
     _check_distribution_rows("y_pred", y_pred)
-    q = y_pred / np.sum(y_pred, axis=-1, keepdims=True)
-    return -np.sum(y_true * np.log(_clip(q)), axis=-1)
+    return categorical_crossentropy_terms(y_true, y_pred)
 
 
 def categorical_crossentropy_grad(y_true, y_pred):

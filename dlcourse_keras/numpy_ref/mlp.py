@@ -21,6 +21,7 @@ Example:
 import numpy as np
 
 from dlcourse_keras.numpy_ref import activations as _act
+from dlcourse_keras.numpy_ref import losses as _losses
 
 HIDDEN_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
@@ -29,7 +30,6 @@ KERAS_LOSSES = {"mse": "mean_squared_error", "bce": "binary_crossentropy",
                 "cce": "categorical_crossentropy"}
 """Our loss name -> the Keras loss identifier computing the same number."""
 
-_EPSILON = 1e-7  # Keras's backend epsilon: probabilities are clipped to [eps, 1 - eps]
 
 
 def count_parameters(layer_sizes):
@@ -209,18 +209,17 @@ class MLP:
 
     def _loss(self, a, y):
         if self.loss == "mse":
-            return float(np.mean((a - y) ** 2))
-        p = np.clip(a, _EPSILON, 1 - _EPSILON)
+            return float(np.mean(_losses.squared_error(a - y)))
         if self.loss == "bce":
-            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        return float(-np.mean(np.sum(y * np.log(p), axis=-1)))
+            return float(np.mean(_losses.binary_crossentropy_terms(y, a)))
+        return float(np.mean(_losses.categorical_crossentropy_terms(y, a)))
 
     def _output_delta(self, a, z, y):
         """``delta^L = dL/dZ^L`` for the mean loss over ``N`` samples."""
         n, m = y.shape
         if self.loss in ("bce", "cce"):  # fused: sigmoid+BCE and softmax+CCE give (A - Y)
             return (a - y) / (n * m if self.loss == "bce" else n)
-        grad_a = 2.0 * (a - y) / (n * m)  # MSE
+        grad_a = _losses.squared_error_grad(a - y) / (n * m)  # MSE
         name = self.activations[-1]
         if name == "softmax":
             jac = _act.softmax_prime(z)  # (n, m, m); row vector times Jacobian
@@ -258,7 +257,8 @@ class MLP:
             learning_rate: step size ``eta`` in ``W <- W - eta dL/dW``, default 0.1.
             batch_size: ``None`` (default) for full-batch GD, else mini-batch size.
             shuffle: shuffle before each epoch (mini-batch only), default False.
-            seed: seed for shuffling, default None.
+            seed: seed for shuffling; default None draws it from NumPy's global generator,
+                so ``dl.seed_everything`` makes the order reproducible.
         """
         if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
             raise ValueError(f"epochs={epochs!r} must be an integer >= 0.")
@@ -270,6 +270,8 @@ class MLP:
             batch_size = n
         if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
             raise ValueError(f"batch_size={batch_size!r} must be None or an integer >= 1.")
+        if shuffle and seed is None:  # follow the course seed (dl.seed_everything seeds NumPy's global state)
+            seed = np.random.randint(0, 2**31 - 1)
         rng = np.random.default_rng(seed)
         history = {"loss": []}
         for _ in range(epochs):

@@ -20,16 +20,15 @@ two can be compared to 1e-6) and its docstring says what differs:
 
 import numpy as np
 
+from ..validation import check_number
+
 
 def _check_positive(name, value):
-    if not (isinstance(value, (int, float)) and value > 0):
-        raise ValueError(f"{name}={value!r} must be a number > 0.")
+    return check_number(name, value, low=0, low_open=True)
 
 
 def _check_unit(name, value, closed=False):
-    ok = isinstance(value, (int, float)) and (0 <= value <= 1 if closed else 0 <= value < 1)
-    if not ok:
-        raise ValueError(f"{name}={value!r} must be a number in [0, {'1]' if closed else '1)'}.")
+    return check_number(name, value, low=0, high=1, high_open=not closed)
 
 
 class NumpyOptimizer:

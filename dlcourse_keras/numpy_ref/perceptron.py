@@ -15,9 +15,9 @@ Example:
     ([0, 0, 0, 1], True)
 """
 
-import numbers
-
 import numpy as np
+
+from ..validation import check_int, check_number
 
 
 def step(z):
@@ -37,10 +37,7 @@ def step(z):
 
 
 def _check_learning_rate(learning_rate):
-    if (not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
-            or not np.isfinite(learning_rate) or learning_rate <= 0):
-        raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0.")
-    return float(learning_rate)
+    return check_number("learning_rate", learning_rate, low=0, low_open=True)
 
 
 def _check_x_y(x, y, labels, labels_text):
@@ -95,14 +92,8 @@ class Perceptron:
 
     def __init__(self, learning_rate=0.1, max_epochs=100, seed=None):
         self.learning_rate = _check_learning_rate(learning_rate)
-        if (not isinstance(max_epochs, numbers.Integral) or isinstance(max_epochs, bool)
-                or max_epochs < 1):
-            raise ValueError(f"max_epochs={max_epochs!r} must be an integer >= 1.")
-        self.max_epochs = int(max_epochs)
-        if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
-                                 or seed < 0):
-            raise ValueError(f"seed={seed!r} must be None or a non-negative integer.")
-        self.seed = seed
+        self.max_epochs = check_int("max_epochs", max_epochs, low=1)
+        self.seed = check_int("seed", seed, low=0, allow_none=True)
         self.weights_ = None
         self.bias_ = None
         self.history = {"weights": [], "bias": [], "errors": []}

@@ -2,6 +2,8 @@
 
 import matplotlib.pyplot as plt
 
+from ..validation import check_int
+
 
 def get_axes(ax, figsize=(5.5, 4.5)):
     """Returns ``ax``, or the Axes of a new figure when ``ax`` is None."""
@@ -12,8 +14,7 @@ def get_axes(ax, figsize=(5.5, 4.5)):
 
 def check_positive_int(name, value, minimum=1):
     """Raises ValueError unless ``value`` is an int >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}.")
+    return check_int(name, value, low=minimum)
 
 
 def check_range(name, value):

@@ -1,69 +1,15 @@
-"""InvertedDropout and TeachingBatchNorm against Keras's Dropout and BatchNormalization."""
+"""TeachingBatchNorm against keras.layers.BatchNormalization, masks, mixed precision, and the layer contract."""
 
 import keras
 import numpy as np
 import pytest
 
 from dlcourse_keras.layers.batch_norm import TeachingBatchNorm
-from dlcourse_keras.layers.dropout import InvertedDropout
+from dlcourse_keras.testing import run_layer_test
 
 
 def np_(t):
     return keras.ops.convert_to_numpy(t)
-
-
-# ---------------------------------------------------------------- dropout
-@pytest.mark.parametrize("rate", [0.2, 0.5, 0.8])
-def test_dropout_statistics_match_keras(rate):
-    x = np.ones((400, 500), dtype="float32")
-    ours = np_(InvertedDropout(rate, seed=1)(x, training=True))
-    theirs = np_(keras.layers.Dropout(rate, seed=2)(x, training=True))
-    kept = ours[ours != 0]
-    np.testing.assert_allclose(kept, 1 / (1 - rate), rtol=1e-6)                    # scale 1/(1-rate)
-    assert abs(np.mean(ours == 0) - rate) < 0.01                                    # fraction zeroed ~ rate
-    assert abs(ours.mean() - 1) < 0.02                                              # mean kept
-    assert abs(np.mean(ours == 0) - np.mean(theirs == 0)) < 0.01
-    assert set(np.unique(ours)) == set(np.unique(theirs))
-
-
-def test_dropout_inference_is_exact_identity():
-    x = np.random.default_rng(0).normal(size=(7, 9)).astype("float32")
-    layer = InvertedDropout(0.5, seed=0)
-    assert np.array_equal(np_(layer(x, training=False)), x)
-    assert np.array_equal(np_(layer(x)), x)
-    assert np.array_equal(np_(InvertedDropout(0.0)(x, training=True)), x)
-
-
-def test_dropout_new_mask_each_call_and_seed_reproducible():
-    x = np.ones((50, 50), dtype="float32")
-    layer = InvertedDropout(0.5, seed=3)
-    a, b = np_(layer(x, training=True)), np_(layer(x, training=True))
-    assert not np.array_equal(a, b)
-    again = np_(InvertedDropout(0.5, seed=3)(x, training=True))
-    assert np.array_equal(a, again)
-
-
-@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5, "0.5", True])
-def test_dropout_bad_rate(rate):
-    with pytest.raises(ValueError, match="rate"):
-        InvertedDropout(rate)
-
-
-def test_dropout_bad_seed():
-    with pytest.raises(ValueError, match="seed"):
-        InvertedDropout(0.5, seed="x")
-
-
-def test_dropout_model_round_trip_and_fit(tmp_path):
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
-                              InvertedDropout(0.3, seed=5), keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
-    x = np.random.default_rng(1).normal(size=(32, 4)).astype("float32")
-    model.fit(x, x[:, :1], epochs=1, verbose=0)
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
-    assert loaded.layers[1].rate == pytest.approx(0.3) and loaded.layers[1].seed == 5
 
 
 # ---------------------------------------------------------------- batch norm
@@ -140,3 +86,63 @@ def test_batch_norm_round_trip(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     assert loaded.layers[1].momentum == pytest.approx(0.7)
+
+
+def test_batch_norm_mixed_float16_large_inputs_match_keras():
+    """Statistics in float32: inputs near 300 still give unit-std outputs under mixed_float16."""
+    x = (300 + 5 * np.random.default_rng(4).normal(size=(64, 8))).astype("float32")
+    ours = TeachingBatchNorm(dtype="mixed_float16")
+    theirs = keras.layers.BatchNormalization(dtype="mixed_float16")
+    y_ours = np_(ours(x, training=True))
+    y_theirs = np_(theirs(x, training=True))
+    assert str(y_ours.dtype) == "float16"
+    np.testing.assert_allclose(y_ours.astype("float32").std(axis=0), 1.0, atol=0.02)
+    np.testing.assert_allclose(y_ours.astype("float32"), y_theirs.astype("float32"), atol=1e-2)
+    np.testing.assert_allclose(np_(ours.moving_mean), np_(theirs.moving_mean), rtol=1e-5)
+    np.testing.assert_allclose(np_(ours.moving_variance), np_(theirs.moving_variance), rtol=1e-4)
+
+
+def test_batch_norm_statistics_ignore_masked_steps():
+    """Padded time steps (mask False) do not enter the batch statistics, as in Keras."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 6, 3)).astype("float32")
+    mask = np.ones((4, 6), dtype=bool)
+    mask[0, 3:] = False
+    mask[2, 1:] = False
+    x[~mask] = 1000.0  # padding that would swamp the mean if it were counted
+    ours, theirs = pair(momentum=0.5)
+    y_ours = np_(ours(x, training=True, mask=mask))
+    y_theirs = np_(theirs(x, training=True, mask=mask))
+    np.testing.assert_allclose(y_ours[mask], y_theirs[mask], atol=1e-4)
+    kept = x[mask]
+    np.testing.assert_allclose(np_(ours.moving_mean), 0.5 * kept.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(np_(ours.moving_variance), 0.5 + 0.5 * kept.var(axis=0), atol=1e-5)
+    np.testing.assert_allclose(np_(ours.moving_variance), np_(theirs.moving_variance), atol=1e-4)
+
+
+def test_batch_norm_mask_through_embedding():
+    """A mask made by Embedding(mask_zero=True) reaches the layer inside a model."""
+    tokens = np.array([[3, 5, 2, 0, 0], [4, 1, 0, 0, 0]], dtype="int32")
+    outs = []
+    for bn in pair(momentum=0.5):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((5,), dtype="int32")
+        h = keras.layers.Embedding(8, 3, mask_zero=True)(inputs)
+        outs.append(keras.Model(inputs, bn(h)))
+    outs[1].set_weights(outs[0].get_weights())
+    for model in outs:
+        model(tokens, training=True)
+    np.testing.assert_allclose(np_(outs[0].layers[-1].moving_mean),
+                               np_(outs[1].layers[-1].moving_mean), atol=1e-5)
+
+
+def test_layer_contract():
+    run_layer_test(TeachingBatchNorm, {"momentum": 0.9}, input_shape=(4, 5, 3),
+                   expected_output_shape=(4, 5, 3), expected_num_trainable_weights=2,
+                   expected_num_non_trainable_weights=2, supports_masking=True)
+    run_layer_test(TeachingBatchNorm, {"momentum": 0.5}, input_shape=(4, 5, 3),
+                   call_kwargs={"training": True}, supports_masking=True, run_training_check=False)
+    run_layer_test(TeachingBatchNorm, {"axis": 1, "center": False}, input_shape=(4, 3, 5),
+                   expected_output_shape=(4, 3, 5), expected_num_trainable_weights=1,
+                   expected_num_non_trainable_weights=2, supports_masking=True,
+                   mask=np.ones((4, 5), dtype=bool))
