@@ -2,3 +2,4 @@
 
 from .batch_norm import TeachingBatchNorm
 from .dropout import InvertedDropout
+from .attention import BahdanauAttention
