@@ -1,0 +1,3 @@
+"""Models built from Keras layers: the encoder-decoder translator and its decoders."""
+
+from .decoding import beam_search, greedy_decode
