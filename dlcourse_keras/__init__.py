@@ -39,6 +39,11 @@ _EXPORTS = {
     "LinearWarmup": "schedules",
     "GradientNormModel": "gradient_monitoring",
     "GradientNormHistory": "gradient_monitoring",
+    # resumable and distributed training
+    "resumable_callbacks": "callbacks",
+    "best_model_path": "callbacks",
+    "clear_checkpoints": "callbacks",
+    "distributed_fit": "distribute",
     # NumPy references
     "Perceptron": "numpy_ref.perceptron",
     "MLP": "numpy_ref.mlp",
@@ -56,7 +61,7 @@ _EXPORTS = {
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner", "testing", "source")
+               "gradient_monitoring", "device", "distribute", "course", "runner", "testing", "source")
 
 
 def __getattr__(name):
