@@ -56,12 +56,20 @@ _EXPORTS = {
     "plot_loss_curves": "plots",
     "plot_loss_landscape": "plots",
     "plot_confusion_matrix": "plots",
+    # translation (notebook 13): attention, seq2seq, decoding, BLEU
+    "BahdanauAttention": "layers",
+    "Seq2SeqTranslator": "models",
+    "greedy_decode": "models",
+    "beam_search": "models",
+    "corpus_bleu": "bleu",
+    "sentence_bleu": "bleu",
 }
 
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "distribute", "course", "runner", "testing", "source")
+               "gradient_monitoring", "device", "distribute", "course", "runner", "testing", "source",
+               "models", "bleu")
 
 
 def __getattr__(name):

@@ -9,6 +9,8 @@ KERAS_OBJECT_MODULES = (
     "gradient_monitoring",
     "layers.dropout",
     "layers.batch_norm",
+    "layers.attention",
+    "models.seq2seq",
     "callbacks.early_stopping",
     "callbacks.monitors",
     "callbacks.live_plot",
