@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dlcourse_keras.models.seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize,
+                                           normalize_punctuation,
                                            split_by_source, tokenize, translation_loss)
 from dlcourse_keras.seeding import seed_everything
 
@@ -42,6 +43,7 @@ def test_tokenize_and_detokenize():
     assert tokenize(["J’ai vu l'homme, peut-être\u202f!"]) == [
         ["j'", "ai", "vu", "l'", "homme", ",", "peut-être", "!"]]
     assert detokenize(["j'", "ai", "vu", "l'", "homme", "!"]) == "j'ai vu l'homme !"
+    assert normalize_punctuation("J’ai du thé\u202f? Oui\u00a0!") == "J'ai du thé ? Oui !"
 
 
 def test_split_by_source_keeps_every_reference_in_one_split():

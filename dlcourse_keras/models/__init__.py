@@ -2,4 +2,5 @@
 
 from .decoding import beam_search, greedy_decode
 from .seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize, make_vectorizer,
-                      split_by_source, standardize_text, tokenize, translation_loss)
+                      normalize_punctuation, split_by_source, standardize_text, tokenize,
+                      translation_loss)

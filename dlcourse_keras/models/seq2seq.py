@@ -48,6 +48,16 @@ def standardize_text(text):
     return tf.strings.strip(text)
 
 
+def normalize_punctuation(text):
+    """Curly apostrophes to straight ones and narrow or non-breaking spaces to plain spaces.
+
+    The Python twin of the first steps of :func:`standardize_text`, for text that is not
+    vectorized: BLEU references (Tatoeba's French writes ``thé\u202f?``), so that they are
+    spelled the way the model writes.
+    """
+    return re.sub("[\u00a0\u2009\u202f]", " ", re.sub("[’‘`]", "'", text))
+
+
 def detokenize(tokens):
     """Target tokens -> a sentence: words joined by spaces, elisions re-attached (``j' ai`` -> ``j'ai``)."""
     return re.sub(r"' ", "'", " ".join(tokens)).strip()
