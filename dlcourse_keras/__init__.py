@@ -72,6 +72,13 @@ _EXPORTS = {
     "plot_feature_maps": "plots",
     "feature_maps": "plots",
     "plot_image_grid": "plots",
+    # translation (notebook 13): attention, seq2seq, decoding, BLEU
+    "BahdanauAttention": "layers",
+    "Seq2SeqTranslator": "models",
+    "greedy_decode": "models",
+    "beam_search": "models",
+    "corpus_bleu": "bleu",
+    "sentence_bleu": "bleu",
 }
 
 

@@ -81,7 +81,7 @@ NOTEBOOKS = (
                  ("unfolding", "SimpleRNN, LSTM, GRU cells", "BPTT", "bidirectional and deep RNNs")),
     NotebookInfo("12", "lstm_sentiment", "LSTM sentiment analysis",
                  ("tokenizing and embeddings", "masking", "LSTM/GRU/bidirectional"), "optional"),
-    NotebookInfo("13", "seq2seq_translation", "Encoder-decoder translation",
+    NotebookInfo("13", "translation", "Encoder-decoder translation",
                  ("teacher forcing", "inference loop", "attention", "BLEU"), "recommended"),
 )
 

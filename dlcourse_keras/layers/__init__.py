@@ -3,3 +3,4 @@
 from .batch_norm import TeachingBatchNorm
 from .conv import TeachingConv2D
 from .dropout import InvertedDropout
+from .attention import BahdanauAttention

@@ -1,7 +1,12 @@
-"""Models of the course: ``keras.Model`` subclasses and model builders.
+"""Models of the course: ``keras.Model`` subclasses, model builders and decoders.
 
-Home of :class:`GradientNormModel` (notebook 07) and, later, the seq2seq and
-transfer-learning helpers (``seq2seq.py``, ``transfer.py``).
+``gradient_norm.py``: :class:`GradientNormModel` (notebook 07); ``seq2seq.py``: the
+encoder-decoder translator and its text handling, ``decoding.py``: greedy and beam-search
+decoding (notebook 13).
 """
 
+from .decoding import beam_search, greedy_decode
 from .gradient_norm import GradientNormModel
+from .seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize, make_vectorizer,
+                      normalize_punctuation, split_by_source, standardize_text, tokenize,
+                      translation_loss)

@@ -1,0 +1,161 @@
+"""Seq2SeqTranslator: text handling, split, teacher forcing vs step-by-step decoding,
+learning a toy task, and a .keras round trip in a fresh process."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from dlcourse_keras.models.seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize,
+                                           normalize_punctuation,
+                                           split_by_source, tokenize, translation_loss)
+from dlcourse_keras.seeding import seed_everything
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EN = "zero one two three four five six seven eight nine".split()
+FR = "zéro un deux trois quatre cinq six sept huit neuf".split()
+
+
+def toy_pairs(n, seed=0):
+    """Digit words, English to French, with the French words in reverse order."""
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(n):
+        digits = rng.integers(0, 10, size=rng.integers(1, 5))
+        pairs.append((" ".join(EN[d] for d in digits) + ".",
+                      " ".join(FR[d] for d in digits[::-1]) + " !"))
+    return pairs
+
+
+def small_translator(attention=True, cell="gru", **kwargs):
+    pairs = toy_pairs(50)
+    return Seq2SeqTranslator(build_vocabulary([p[0] for p in pairs], 20),
+                             build_vocabulary([p[1] for p in pairs], 20),
+                             embedding_dim=8, units=16, attention=attention, cell=cell,
+                             max_source_length=6, max_target_length=6, **kwargs)
+
+
+def test_tokenize_and_detokenize():
+    assert tokenize(["J’ai vu l'homme, peut-être\u202f!"]) == [
+        ["j'", "ai", "vu", "l'", "homme", ",", "peut-être", "!"]]
+    assert detokenize(["j'", "ai", "vu", "l'", "homme", "!"]) == "j'ai vu l'homme !"
+    assert normalize_punctuation("J’ai du thé\u202f? Oui\u00a0!") == "J'ai du thé ? Oui !"
+
+
+def test_split_by_source_keeps_every_reference_in_one_split():
+    pairs = [("a", "x"), ("a", "y"), ("b", "z"), ("c", "w"), ("d", "v"), ("a", "u")] * 1
+    pairs += [(f"s{i}", f"t{i}") for i in range(40)]
+    splits = split_by_source(pairs, (0.6, 0.2, 0.2), seed=1)
+    sources = [{s for s, _ in part} for part in splits]
+    assert not (sources[0] & sources[1] or sources[0] & sources[2] or sources[1] & sources[2])
+    assert sum(len(part) for part in splits) == len({s for s, _ in pairs})
+    refs = {s: r for part in splits for s, r in part}
+    assert sorted(refs["a"]) == ["u", "x", "y"]
+    assert [len(p) for p in splits] == [26, 9, 9]
+    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=1) == splits
+    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=2) != splits
+    with pytest.raises(ValueError, match="fractions"):
+        split_by_source(pairs, (0.5, 0.2, 0.2))
+
+
+def test_training_arrays_shift_by_one():
+    model = small_translator()
+    (source, target_in), target_out = model.training_arrays(["one two."], ["deux un !"])
+    assert source.shape == (1, 6) and target_in.shape == target_out.shape == (1, 7)
+    words = [model.target_tokens[i] for i in target_in[0] if i]
+    assert words == ["[start]", "deux", "un", "!", "[end]"]   # [end] in, padding out: ignored
+    np.testing.assert_array_equal(target_in[0, 1:], target_out[0, :-1])
+    assert [model.target_tokens[i] for i in target_out[0] if i] == ["deux", "un", "!", "[end]"]
+
+
+@pytest.mark.parametrize("attention, cell", [(True, "gru"), (False, "lstm")])
+def test_step_by_step_decoding_equals_teacher_forced_pass(attention, cell):
+    seed_everything(1)
+    model = small_translator(attention, cell)
+    (source, target_in), _ = model.training_arrays(["three one four.", "two."],
+                                                   ["quatre un trois !", "deux !"])
+    full = keras.ops.convert_to_numpy(model((source, target_in)))
+    encoder_outputs, states, mask = model.encode(source)
+    for t in range(4):
+        logits, states, weights = model.decode(target_in[:, t:t + 1], states, encoder_outputs, mask)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits)[0, 0], full[0, t], atol=1e-5)
+        if attention:
+            w = keras.ops.convert_to_numpy(weights)[:, 0]
+            np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+            assert np.all(w[1, 2:] == 0)       # "two ." has two source tokens
+        else:
+            assert weights is None
+
+
+def test_argument_validation():
+    vocab = ["a", "b"]
+    for kwargs, name in [({"units": 0}, "units"), ({"cell": "rnn"}, "cell"),
+                         ({"attention": "yes"}, "attention"), ({"max_source_length": 2.5},
+                                                                "max_source_length")]:
+        with pytest.raises(ValueError, match=name):
+            Seq2SeqTranslator(vocab, vocab, **kwargs)
+    with pytest.raises(ValueError, match="target_vocabulary"):
+        Seq2SeqTranslator(vocab, [])
+    model = small_translator(attention=False)
+    with pytest.raises(ValueError, match="return_attention"):
+        model.translate(["one."], return_attention=True)
+    with pytest.raises(ValueError, match="method"):
+        model.translate(["one."], method="sample")
+    with pytest.raises(ValueError, match="list"):
+        model.translate("one.")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    seed_everything(0)
+    pairs = toy_pairs(600)
+    english, french = [p[0] for p in pairs], [p[1] for p in pairs]
+    model = Seq2SeqTranslator(build_vocabulary(english, 20), build_vocabulary(french, 20),
+                              embedding_dim=16, units=48, max_source_length=6,
+                              max_target_length=6)
+    model.compile(keras.optimizers.Adam(0.01), translation_loss())
+    x, y = model.training_arrays(english, french)
+    model.fit(x, y, epochs=25, batch_size=64, verbose=0)
+    path = tmp_path_factory.mktemp("translator") / "toy.keras"
+    model.save(path)
+    return model, path
+
+
+def test_learns_the_toy_task_with_diverse_outputs(trained):
+    model, _ = trained
+    test = toy_pairs(60, seed=99)
+    sources = [p[0] for p in test]
+    greedy, weights = model.translate(sources, return_attention=True)
+    beam = model.translate(sources, method="beam", beam_width=3)
+    accuracy = np.mean([g == p[1] for g, p in zip(greedy, test)])
+    assert accuracy >= 0.8, list(zip(greedy, test))[:5]
+    assert np.mean([b == p[1] for b, p in zip(beam, test)]) >= accuracy - 0.05
+    assert len(set(greedy)) > 20                      # not one sentence for every input
+    for w, g, s in zip(weights, greedy, sources):
+        assert w.shape == (len(g.split()) + 1, len(tokenize([s])[0]))
+        np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-4)
+    assert np.std([w[0].argmax() for w in weights]) > 0  # attention moves with the input
+    assert model.translate(sources, method="beam", beam_width=1) == greedy
+
+
+def test_reloads_in_a_fresh_process_with_the_same_outputs(trained):
+    model, path = trained
+    sources = [p[0] for p in toy_pairs(8, seed=5)]
+    expected = model.translate(sources) + model.translate(sources, method="beam")
+    script = textwrap.dedent(f"""
+        import json, keras
+        import dlcourse_keras.models  # registers the classes
+        model = keras.models.load_model({str(path)!r}, safe_mode=True)
+        sources = {sources!r}
+        print(json.dumps(model.translate(sources) + model.translate(sources, method="beam")))
+    """)
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
