@@ -2,3 +2,5 @@
 
 from .batch_norm import TeachingBatchNorm
 from .dropout import InvertedDropout
+from .rnn import (EchoStateCell, EchoStateRNN, LeakyRNN, LeakyUnitCell, TeachingGRU, TeachingGRUCell,
+                  TeachingLSTM, TeachingLSTMCell, TeachingSimpleRNN, TeachingSimpleRNNCell)
