@@ -45,6 +45,19 @@ _EXPORTS = {
     "count_parameters": "numpy_ref.mlp",
     "gradient_check": "numpy_ref.mlp",
     "ewma": "numpy_ref.ewma",
+    # recurrent networks and text (notebooks 11-12)
+    "TeachingSimpleRNNCell": "layers",
+    "TeachingLSTMCell": "layers",
+    "TeachingGRUCell": "layers",
+    "TeachingSimpleRNN": "layers",
+    "TeachingLSTM": "layers",
+    "TeachingGRU": "layers",
+    "LeakyUnitCell": "layers",
+    "LeakyRNN": "layers",
+    "EchoStateCell": "layers",
+    "EchoStateRNN": "layers",
+    "make_vectorizer": "text",
+    "raw_text_model": "text",
     # plots
     "plot_decision_boundary": "plots",
     "plot_history": "plots",
@@ -56,7 +69,8 @@ _EXPORTS = {
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner", "testing", "source")
+               "gradient_monitoring", "device", "course", "runner", "testing", "source",
+               "text")
 
 
 def __getattr__(name):

@@ -9,6 +9,8 @@ KERAS_OBJECT_MODULES = (
     "gradient_monitoring",
     "layers.dropout",
     "layers.batch_norm",
+    "layers.rnn",
+    "text",
     "callbacks.early_stopping",
     "callbacks.monitors",
     "callbacks.live_plot",
