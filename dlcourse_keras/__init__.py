@@ -39,6 +39,11 @@ _EXPORTS = {
     "LinearWarmup": "schedules",
     "GradientNormModel": "gradient_monitoring",
     "GradientNormHistory": "gradient_monitoring",
+    # resumable and distributed training
+    "resumable_callbacks": "callbacks",
+    "best_model_path": "callbacks",
+    "clear_checkpoints": "callbacks",
+    "distributed_fit": "distribute",
     # NumPy references
     "Perceptron": "numpy_ref.perceptron",
     "MLP": "numpy_ref.mlp",
@@ -69,7 +74,7 @@ _EXPORTS = {
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner", "testing", "source",
+               "gradient_monitoring", "device", "distribute", "course", "runner", "testing", "source",
                "text")
 
 

@@ -5,10 +5,11 @@ suits the device, and one describes the machine for ``dlcourse doctor`` and
 notebook 00.
 """
 
+import json
 import os
 import platform
 
-from .session import import_tensorflow
+from .session import import_tensorflow, quiet_tensorflow, silenced_native_stderr
 
 POLICIES = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -29,12 +30,54 @@ def _connect_tpu():
     return tf.distribute.TPUStrategy(resolver)
 
 
+def cluster_size():
+    """How many workers ``TF_CONFIG`` names (chief included); 0 when it is unset.
+
+    Raises:
+        ValueError: if ``TF_CONFIG`` is not a JSON object with a ``cluster`` dict.
+    """
+    raw = os.environ.get("TF_CONFIG", "").strip()
+    if not raw:
+        return 0
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG={raw!r} is not valid JSON ({error}).") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict):
+        raise ValueError(f"TF_CONFIG={raw!r} must be a JSON object with a 'cluster' dict, e.g. "
+                         '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                         '"task": {"type": "worker", "index": 0}}.')
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+
+
+def _multi_worker_strategy():
+    # Collective ops must be set up before TensorFlow runs anything, so no
+    # device probing here (import_tensorflow would do some).
+    quiet_tensorflow()
+    with silenced_native_stderr():
+        import tensorflow as tf
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as error:
+        if "startup" not in str(error):
+            raise
+        raise RuntimeError(
+            f"TF_CONFIG names a cluster of {cluster_size()} workers, but TensorFlow has already "
+            "run an operation in this process (dl.setup() does); call dl.select_strategy() "
+            "first, before dl.setup() or any TensorFlow code.") from None
+
+
 def select_strategy(devices=None, use_tpu="auto"):
     """Picks the distribution strategy for this machine.
 
-    TPUStrategy when a TPU is reachable (Colab, TPU VM), MirroredStrategy when
-    there is more than one GPU (or more than one device is named), otherwise
-    the default strategy, which runs on the single GPU or the CPU.
+    MultiWorkerMirroredStrategy when ``TF_CONFIG`` describes a cluster of more
+    than one worker (train it with :func:`dlcourse_keras.distribute.distributed_fit`:
+    Keras 3's ``fit`` fails under it, keras-team/keras#20585); TPUStrategy when
+    a TPU is reachable (Colab, TPU VM); MirroredStrategy when there is more
+    than one GPU (or more than one device is named); otherwise the default
+    strategy, which runs on the single GPU or the CPU. On a cluster, call it
+    first, before anything else runs a TensorFlow operation.
 
     Args:
         devices: optional list of device names (e.g. ``["/cpu:0", "/cpu:1"]``)
@@ -54,6 +97,8 @@ def select_strategy(devices=None, use_tpu="auto"):
     """
     if use_tpu not in ("auto", True, False):
         raise ValueError(f"use_tpu={use_tpu!r} must be 'auto', True or False.")
+    if devices is None and use_tpu is not True and cluster_size() > 1:
+        return _multi_worker_strategy()
     tf = import_tensorflow()
     if devices is not None:
         if isinstance(devices, str) or not all(isinstance(d, str) for d in devices) or not devices:

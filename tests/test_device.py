@@ -81,3 +81,40 @@ def test_mirrored_strategy_over_two_logical_cpus():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["name"] == "MirroredStrategy" and result["replicas"] == 2
     assert result["loss"][1] < result["loss"][0]
+
+
+def test_tf_config_is_read(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert device.cluster_size() == 0
+    one = {"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(one))
+    assert device.cluster_size() == 1
+    assert device.select_strategy() is tf.distribute.get_strategy()  # one worker: as before
+    three = {"cluster": {"chief": ["h0:1"], "worker": ["h1:1", "h2:1"]},
+             "task": {"type": "chief", "index": 0}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(three))
+    assert device.cluster_size() == 3
+
+
+@pytest.mark.parametrize("value, message", [
+    ("{not json", "not valid JSON"),
+    ('["worker"]', "must be a JSON object with a 'cluster' dict"),
+    ('{"task": {}}', "must be a JSON object with a 'cluster' dict"),
+])
+def test_bad_tf_config_is_named(monkeypatch, value, message):
+    monkeypatch.setenv("TF_CONFIG", value)
+    with pytest.raises(ValueError, match=f"TF_CONFIG=.*{message}"):
+        device.select_strategy()
+
+
+def test_a_cluster_after_tensorflow_started_says_what_to_do(monkeypatch):
+    import tensorflow as tf
+
+    tf.config.list_logical_devices()  # TensorFlow has started, as after dl.setup()
+    two = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+           "task": {"type": "worker", "index": 0}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(two))
+    with pytest.raises(RuntimeError, match="call dl.select_strategy\\(\\) first"):
+        device.select_strategy()
