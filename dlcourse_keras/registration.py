@@ -13,7 +13,7 @@ import importlib.util
 import sys
 import warnings
 
-KERAS_OBJECT_PACKAGES = ("initializers", "schedules", "layers", "models")
+KERAS_OBJECT_PACKAGES = ("initializers", "schedules", "layers", "models", "text")
 """Modules and subpackages whose import registers the package's Keras objects."""
 
 

@@ -1,0 +1,116 @@
+"""Text helpers: standardization keeps negations, splits, reports, tf.data and raw-string models."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dlcourse_keras.seeding import seed_everything
+from dlcourse_keras.text import (make_text_dataset, make_vectorizer, raw_text_model, split_report,
+                                 standardize_keep_negations, stratified_split, vocabulary_report)
+
+
+def standardized(texts):
+    return [s.decode() for s in standardize_keep_negations(tf.constant(texts)).numpy()]
+
+
+def test_standardize_keeps_negations_as_one_token():
+    out = standardized(["It isn't GOOD!", "I don't like it, I didn't.", "Can't say"])
+    assert out == ["it is n't good", "i do n't like it i did n't", "ca n't say"]
+
+
+def test_standardize_drops_stray_quotes_keeps_clitics():
+    out = standardized(["the rock's \" conan \" 'quoted' ...", "we're here"])
+    assert out == ["the rock 's conan quoted", "we 're here"]
+
+
+def test_keras_default_loses_the_negation_token():
+    ours = make_vectorizer(["isn't good", "doesn't work"])
+    theirs = keras.layers.TextVectorization()
+    theirs.adapt(["isn't good", "doesn't work"])
+    assert "n't" in ours.get_vocabulary() and "n't" not in theirs.get_vocabulary()
+    assert "isnt" in theirs.get_vocabulary()
+
+
+def test_vectorizer_ids_padding_and_oov():
+    vec = make_vectorizer(["not good", "good"], output_sequence_length=4)
+    ids = np.asarray(vec(["not good at all"]))
+    vocab = vec.get_vocabulary()
+    assert ids.shape == (1, 4) and vocab[:2] == ["", "[UNK]"]
+    assert [vocab[i] for i in ids[0, :2]] == ["not", "good"] and ids[0, 2] == 1
+
+
+def test_vectorizer_multi_hot_and_bad_arguments():
+    vec = make_vectorizer(["a b", "b c"], output_mode="multi_hot", ngrams=2)
+    assert np.asarray(vec(["a b"])).shape[1] == vec.vocabulary_size()
+    with pytest.raises(ValueError, match="max_tokens"):
+        make_vectorizer(["a"], max_tokens=2)
+    with pytest.raises(ValueError, match="output_mode"):
+        make_vectorizer(["a"], output_mode="one_hot")
+    with pytest.raises(ValueError, match="output_sequence_length"):
+        make_vectorizer(["a"], output_sequence_length=0)
+
+
+def test_stratified_split_is_fixed_disjoint_and_balanced():
+    texts = [f"text {i}" for i in range(1000)]
+    labels = np.array([1] * 300 + [0] * 700)
+    a, b = stratified_split(texts, labels, seed=3), stratified_split(texts, labels, seed=3)
+    c = stratified_split(texts, labels, seed=4)
+    assert all(np.array_equal(a[k][0], b[k][0]) for k in a)
+    assert not np.array_equal(a["test"][0], c["test"][0])
+    sets = [set(a[k][0]) for k in ("train", "val", "test")]
+    assert sum(map(len, sets)) == 1000 and len(set.union(*sets)) == 1000
+    for name, expected in (("train", 800), ("val", 100), ("test", 100)):
+        assert len(a[name][0]) == expected and a[name][1].mean() == pytest.approx(0.3, abs=0.01)
+    with pytest.raises(ValueError, match="fractions"):
+        stratified_split(texts, labels, fractions=(0.5, 0.5, 0.5))
+    with pytest.raises(ValueError, match="length"):
+        stratified_split(texts, labels[:10])
+
+
+def test_split_and_vocabulary_reports():
+    splits = {"train": (np.array(["good movie", "bad bad movie"], dtype=object), np.array([1, 0])),
+              "test": (np.array(["awful plot"], dtype=object), np.array([0]))}
+    rows = split_report(splits)
+    assert rows[0] == {"split": "train", "n": 2, "positive_fraction": 0.5, "mean_tokens": 2.5, "max_tokens": 3}
+    vec = make_vectorizer(splits["train"][0])
+    report = vocabulary_report(vec, ["bad movie plot", "movie"])
+    assert report["tokens"] == 4 and report["oov_rate"] == pytest.approx(0.25)
+    assert report["most_frequent"][0] == "movie" and report["length_percentiles"][-1] == 3
+
+
+def test_text_dataset_batches_and_vectorizes():
+    vec = make_vectorizer(["a b c", "b c"])
+    ds = make_text_dataset(["a b c", "b", "c a"], [1, 0, 1], batch_size=2, vectorizer=vec)
+    batches = list(ds)
+    assert [int(b[0].shape[0]) for b in batches] == [2, 1]
+    assert batches[0][0].dtype == tf.int64 and list(batches[0][1].numpy()) == [1, 0]
+    raw = list(make_text_dataset(["x", "y"], batch_size=5))
+    assert raw[0].dtype == tf.string
+    with pytest.raises(ValueError, match="batch_size"):
+        make_text_dataset(["x"], batch_size=0)
+
+
+def test_raw_text_model_saves_and_predicts_the_same_in_a_fresh_process(tmp_path):
+    seed_everything(0)
+    texts = ["a good film", "not good", "bad film", "really good fun"]
+    vec = make_vectorizer(texts)
+    inner = keras.Sequential([keras.layers.Embedding(vec.vocabulary_size(), 4, mask_zero=True),
+                              keras.layers.LSTM(3), keras.layers.Dense(1, activation="sigmoid")])
+    model = raw_text_model(vec, inner)
+    probe = np.array(["not a good film", "good", "isn't it bad"], dtype=object)
+    expected = model.predict(probe, verbose=0)
+    path = tmp_path / "raw.keras"
+    model.save(path)
+    code = ("import keras, numpy as np, dlcourse_keras.text;"
+            f"m = keras.models.load_model({str(path)!r}, safe_mode=True);"
+            "print(' '.join(repr(float(v)) for v in m.predict(np.array(['not a good film', 'good',"
+            " \"isn't it bad\"], dtype=object), verbose=0).ravel()))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    got = [float(v) for v in out.stdout.split()[-3:]]
+    np.testing.assert_allclose(got, expected.ravel(), atol=1e-6)
