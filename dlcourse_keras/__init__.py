@@ -51,12 +51,20 @@ _EXPORTS = {
     "plot_loss_curves": "plots",
     "plot_loss_landscape": "plots",
     "plot_confusion_matrix": "plots",
+    # CNN architectures and transfer learning (notebooks 09-10)
+    "ResidualBlock": "layers",
+    "InceptionModule": "layers",
+    "receptive_field": "layers",
+    "build_transfer_model": "models",
+    "unfreeze_blocks": "models",
+    "parameter_counts": "models",
 }
 
 
 # subpackages reachable as attributes, e.g. ``dl.data.load_tabular``
 _SUBMODULES = ("data", "plots", "numpy_ref", "layers", "callbacks", "initializers", "schedules",
-               "gradient_monitoring", "device", "course", "runner", "testing", "source")
+               "gradient_monitoring", "device", "course", "runner", "testing", "source",
+               "models")
 
 
 def __getattr__(name):

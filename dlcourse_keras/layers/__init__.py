@@ -1,4 +1,6 @@
-"""Teaching versions of Keras layers, each proven equal to its built-in."""
+"""Teaching versions of Keras layers, each proven equal to its built-in, and CNN building blocks."""
 
 from .batch_norm import TeachingBatchNorm
+from .blocks import (InceptionModule, ResidualBlock, inception_parameter_count, receptive_field,
+                     residual_parameter_count)
 from .dropout import InvertedDropout
