@@ -90,9 +90,9 @@ def freeze(model):
     """Freezes every layer of ``model`` (``trainable = False``); returns the model.
 
     Equivalent to ``model.trainable = False``: Keras then also freezes the weights of
-    every nested layer, so an optimizer will not touch them. Remember that a frozen
-    base must also be *called* with ``training=False`` (see :func:`build_transfer_model`)
-    so that its BatchNormalization layers use their stored statistics.
+    every nested layer, so an optimizer will not touch them. A frozen
+    ``BatchNormalization`` layer also runs in inference mode (its stored moving
+    statistics, not the batch's), whatever ``training`` flag reaches it.
 
     Args:
         model: a ``keras.Model`` or layer.
@@ -119,7 +119,10 @@ def unfreeze_blocks(model, blocks=1, keep_batch_norm_frozen=True):
             freezes all), or a list of block names. Default 1.
         keep_batch_norm_frozen: leave ``BatchNormalization`` layers frozen even in
             unfrozen blocks (Keras's advice: their statistics were estimated on far
-            more data than a fine-tuning set). Default True.
+            more data than a fine-tuning set). A frozen BN layer runs in inference
+            mode; an unfrozen one would re-estimate its statistics from the small
+            fine-tuning batches, because ``fit``'s ``training=True`` overrides the
+            ``training=False`` the base was called with (Keras 3.15). Default True.
 
     Returns:
         The list of names of the layers that are now trainable.
@@ -181,9 +184,11 @@ def build_transfer_model(base, num_classes, input_shape=None, preprocess=None, p
     """A new classification head on top of ``base``, which is called in inference mode.
 
     ``inputs -> preprocess -> base(training=False) -> pooling -> [Dense(relu) -> Dropout]* ->
-    Dense(num_classes, softmax)``. Calling the base with ``training=False`` keeps its
-    BatchNormalization layers on their moving statistics and its dropout off, also
-    later when the base is unfrozen for fine-tuning.
+    Dense(num_classes, softmax)``. The base is called with ``training=False``, as
+    Keras's transfer-learning guide writes it, which holds for ``predict`` and
+    ``evaluate``; in ``fit`` Keras 3.15 passes ``training=True`` down regardless, so
+    what keeps a base's BatchNormalization on its moving statistics is that the BN
+    layers are frozen (:func:`freeze`, :func:`unfreeze_blocks` keep them frozen).
 
     Args:
         base: a ``keras.Model`` (frozen or not: this function leaves its flags alone).
