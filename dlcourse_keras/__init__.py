@@ -39,6 +39,10 @@ _EXPORTS = {
     "LinearWarmup": "schedules",
     "GradientNormModel": "gradient_monitoring",
     "GradientNormHistory": "gradient_monitoring",
+    # resumable and distributed training
+    "resumable_callbacks": "callbacks",
+    "best_model_path": "callbacks",
+    "clear_checkpoints": "callbacks",
     # NumPy references
     "Perceptron": "numpy_ref.perceptron",
     "MLP": "numpy_ref.mlp",

@@ -31,6 +31,14 @@ def mirror_dir():
     return path
 
 
+def source_checkout_root():
+    """The project's root when the package runs from a writable source checkout, else None."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.exists(os.path.join(root, "pyproject.toml")) and os.access(root, os.W_OK):
+        return root
+    return None
+
+
 def cache_dir(create=False):
     """The project cache: ``DLCOURSE_CACHE``, else ``data/cache`` in a source checkout,
     else ``~/.cache/dlcourse_keras``."""
@@ -38,8 +46,8 @@ def cache_dir(create=False):
     if value:
         path = os.path.abspath(os.path.expanduser(value))
     else:
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        if os.path.exists(os.path.join(root, "pyproject.toml")) and os.access(root, os.W_OK):
+        root = source_checkout_root()
+        if root is not None:
             path = os.path.join(root, "data", "cache")
         else:
             path = os.path.join(os.path.expanduser("~"), ".cache", "dlcourse_keras")

@@ -1,0 +1,247 @@
+"""Training that survives a lost session: Keras's BackupAndRestore plus a best-model file.
+
+A long case study (notebooks 09, 12, 13) can outlive a Colab or lab session.
+:func:`resumable_callbacks` gives ``model.fit`` what it needs to pick up where
+it stopped: run the same cell again and training goes on from the last
+finished epoch, with the same weights, optimizer state and random-number
+state it had then.
+
+On disk, one folder per run, keyed by notebook and run (``"09/resnet_seed0"``)::
+
+    <checkpoints>/09/resnet_seed0/backup/         Keras's BackupAndRestore (deleted on success)
+    <checkpoints>/09/resnet_seed0/best.keras      the best epoch so far (kept)
+    <checkpoints>/09/resnet_seed0/best.json       its epoch and monitored value
+
+``<checkpoints>`` is ``directory`` if given, else ``DLCOURSE_CHECKPOINTS``, else
+``data/checkpoints`` in a writable source checkout, else
+``~/.cache/dlcourse_keras/checkpoints``.
+"""
+
+import json
+import os
+import re
+import shutil
+import warnings
+
+import keras
+import numpy as np
+
+from ..data.config import source_checkout_root
+
+CHECKPOINTS_ENV = "DLCOURSE_CHECKPOINTS"
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
+_BACKUP = "backup"
+_BEST_MODEL = "best.keras"
+_BEST_RECORD = "best.json"
+_RANDOM_STATE = "random_state.npz"
+
+
+def checkpoints_dir(directory=None):
+    """The folder that holds every run's checkpoints (absolute; not created).
+
+    Args:
+        directory: explicit folder. Default None: ``DLCOURSE_CHECKPOINTS``, else
+            ``data/checkpoints`` in a writable source checkout, else
+            ``~/.cache/dlcourse_keras/checkpoints``.
+    """
+    if directory is not None:
+        if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory).strip():
+            raise ValueError(f"directory={directory!r} must be a non-empty path or None.")
+        return os.path.abspath(os.path.expanduser(os.fspath(directory)))
+    value = os.environ.get(CHECKPOINTS_ENV, "").strip()
+    if value:
+        return os.path.abspath(os.path.expanduser(value))
+    root = source_checkout_root()
+    if root is not None:
+        return os.path.join(root, "data", "checkpoints")
+    return os.path.join(os.path.expanduser("~"), ".cache", "dlcourse_keras", "checkpoints")
+
+
+def run_dir(key, directory=None):
+    """The folder of one run, ``<checkpoints>/<key>``; ``key`` is validated."""
+    if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+        raise ValueError(
+            f"key={key!r} must be one or more '/'-separated segments of letters, digits, "
+            "'-' and '_', e.g. '09/resnet_seed0'.")
+    return os.path.join(checkpoints_dir(directory), *key.split("/"))
+
+
+def best_model_path(key, directory=None):
+    """Path of the run's best-model file (``.keras``; it may not exist yet).
+
+    Example:
+
+    >>> path = best_model_path("09/resnet_seed0")
+    >>> # model = keras.models.load_model(path)
+    """
+    return os.path.join(run_dir(key, directory), _BEST_MODEL)
+
+
+def clear_checkpoints(key, directory=None):
+    """Deletes everything stored for the run ``key``; True if there was something to delete."""
+    path = run_dir(key, directory)
+    if not os.path.isdir(path):
+        return False
+    shutil.rmtree(path)
+    return True
+
+
+def _random_state_variables(model):
+    # Keras keeps each SeedGenerator's state in a non-trainable variable that
+    # save_weights leaves out; without it a resumed Dropout draws other masks.
+    return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
+
+
+def _write_atomically(path, write):
+    partial = path + ".partial"
+    write(partial)
+    os.replace(partial, path)
+
+
+class _BackupWithRandomState(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that also saves and restores the layers' seed-generator states.
+
+    Keras's backup holds the weights, the optimizer state and the epoch; the
+    state of each ``keras.random.SeedGenerator`` (Dropout, GaussianNoise, ...)
+    is not part of ``save_weights``, so a resumed run would draw different
+    random masks from the uninterrupted one. This class stores those states
+    next to Keras's files, tagged with the epoch they belong to.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, save_freq="epoch", double_checkpoint=True,
+                         delete_checkpoint=True)
+        self._random_state_path = os.path.join(backup_dir, _RANDOM_STATE)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        metadata = os.path.join(self.backup_dir, "training_metadata.json")
+        if not (os.path.exists(metadata) and os.path.exists(self._random_state_path)):
+            return
+        with open(metadata) as f:
+            epoch = json.load(f)["epoch"]
+        variables = _random_state_variables(self.model)
+        with np.load(self._random_state_path) as saved:
+            values = [saved[f"v{i}"] for i in range(int(saved["count"]))]
+            saved_epoch = int(saved["epoch"])
+        if saved_epoch != epoch or len(values) != len(variables):
+            warnings.warn(
+                f"The random-number state in {self._random_state_path} belongs to epoch "
+                f"{saved_epoch}, the weights to epoch {epoch} (or the model changed); "
+                "resuming without it, so random draws will differ from an uninterrupted run.",
+                stacklevel=2)
+            return
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The random state goes first: if the session dies between the two
+        # writes, the epoch tags disagree and the restore says so.
+        os.makedirs(self.backup_dir, exist_ok=True)
+        values = {f"v{i}": keras.ops.convert_to_numpy(v)
+                  for i, v in enumerate(_random_state_variables(self.model))}
+
+        def write(path):
+            with open(path, "wb") as f:
+                np.savez(f, epoch=epoch + 1, count=len(values), **values)
+
+        _write_atomically(self._random_state_path, write)
+        super().on_epoch_end(epoch, logs)
+
+
+class _ResumableBestCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint(save_best_only=True)`` whose best value survives a restart.
+
+    A restarted ``ModelCheckpoint`` forgets the best value it had seen and
+    would overwrite the best model with the first epoch after the restart.
+    This one writes the best value to ``best.json`` and reads it back when
+    the run resumes (when a backup exists); a fresh run starts afresh.
+    """
+
+    def __init__(self, filepath, backup_dir, monitor, mode):
+        super().__init__(filepath, monitor=monitor, mode=mode, save_best_only=True, verbose=0)
+        self._record_path = os.path.join(os.path.dirname(filepath), _BEST_RECORD)
+        self._backup_dir = backup_dir
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.best = None
+        resuming = os.path.exists(os.path.join(self._backup_dir, "training_metadata.json"))
+        if resuming and os.path.exists(self._record_path):
+            with open(self._record_path) as f:
+                record = json.load(f)
+            if record.get("monitor") == self.monitor:
+                self.best = record["best"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        before = self.best
+        super().on_epoch_end(epoch, logs)
+        if self.best is not None and self.best is not before:
+            record = {"monitor": self.monitor, "best": float(self.best), "epoch": epoch + 1}
+
+            def write(path):
+                with open(path, "w") as f:
+                    json.dump(record, f)
+
+            _write_atomically(self._record_path, write)
+
+
+def resumable_callbacks(key, monitor="val_loss", mode="auto", directory=None):
+    """Callbacks that let ``model.fit`` survive a lost session and keep the best model.
+
+    Returns ``[best, backup]``:
+
+    - ``best``, a ``keras.callbacks.ModelCheckpoint`` that keeps the epoch
+      with the best ``monitor`` value as a ``.keras`` file
+      (:func:`best_model_path`); its best value survives a restart too. It
+      runs first, so a kill between the two saves repeats an epoch that is
+      already recorded and changes nothing.
+    - ``backup``, a ``keras.callbacks.BackupAndRestore`` that saves the
+      weights, optimizer state and epoch after every epoch (two generations,
+      so a kill in mid-write loses at most one epoch) plus the layers'
+      random-number states, and restores them when ``fit`` starts again. It
+      deletes its backup when ``fit`` finishes, as Keras does.
+
+    A killed run, restarted with the same code, data, seed and ``key``,
+    continues from its last finished epoch and ends with the same weights as
+    an uninterrupted run (tested with a real ``SIGKILL`` on CPU) provided the
+    data reach the model in an order that does not depend on how many epochs
+    this process has run: ``shuffle=False`` on pre-shuffled arrays, or a
+    ``tf.data`` pipeline with a fixed order. With ``fit(shuffle=True)`` the
+    resumed epochs see other (equally random) orders, so the end result is
+    as good but not the same number. Build the model (call it or give it an
+    ``Input``) before ``fit``, as ``BackupAndRestore`` requires.
+
+    The Keras twin is ``keras.callbacks.BackupAndRestore`` together with
+    ``keras.callbacks.ModelCheckpoint(save_best_only=True)``; the README
+    (section "Long trainings") shows how a teacher uses them for the case
+    studies of notebooks 09, 12 and 13.
+
+    Args:
+        key: names the run, e.g. ``"09/resnet_seed0"``: '/'-separated segments
+            of letters, digits, '-' and '_'. Different runs need different keys.
+        monitor: the logged value that picks the best epoch. Default ``"val_loss"``.
+        mode: ``"auto"`` (default), ``"min"`` or ``"max"``, as in Keras.
+        directory: root folder of all runs. Default None: ``DLCOURSE_CHECKPOINTS``,
+            else ``data/checkpoints`` in a source checkout, else
+            ``~/.cache/dlcourse_keras/checkpoints``.
+
+    Returns:
+        A list of two Keras callbacks, for ``model.fit(..., callbacks=...)``.
+
+    Example:
+
+    >>> callbacks = resumable_callbacks("09/resnet_seed0")
+    >>> # model.fit(x, y, validation_split=0.1, epochs=30, callbacks=callbacks)
+    >>> # best = keras.models.load_model(best_model_path("09/resnet_seed0"))
+    """
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(f"monitor={monitor!r} must be a non-empty metric name, e.g. 'val_loss'.")
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode={mode!r} must be one of 'auto', 'min', 'max'.")
+    folder = run_dir(key, directory)
+    backup_dir = os.path.join(folder, _BACKUP)
+    return [
+        _ResumableBestCheckpoint(os.path.join(folder, _BEST_MODEL), backup_dir, monitor, mode),
+        _BackupWithRandomState(backup_dir),
+    ]
