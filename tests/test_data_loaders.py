@@ -16,13 +16,15 @@ from conftest import MIRROR, needs_mirror
 
 def test_registry_covers_every_course_data_set():
     expected = {"iris", "wine", "breast_cancer", "diabetes", "digits", "mnist", "mnist_5k",
-                "fashion_mnist", "rt_polarity", "sentiment_sentences", "fra_eng", "imdb"}
+                "fashion_mnist", "rt_polarity", "sentiment_sentences", "fra_eng", "imdb",
+                "vgg16_imagenet", "tf_flowers", "imdb_reviews"}
     assert set(data.DATASETS) == expected
     for spec in data.DATASETS.values():
         assert spec.license and spec.description and spec.splits
         assert set(spec.sources) <= set(registry.SOURCES)
         for f in spec.files:
             assert f.sha256 is None or len(f.sha256) == 64
+            assert f.sha256 or f.md5 or spec.builder, f"{spec.name}: {f.path} is not pinned"
 
 
 @pytest.mark.parametrize("name, n", [("iris", 150), ("wine", 178), ("breast_cancer", 569),
@@ -199,3 +201,111 @@ def test_cli_data_commands(mirror_env):
     assert rows["mnist_5k"]["available"]
     verified = run("verify")
     assert verified.returncode == 0 and "MISMATCHED" not in verified.stdout
+
+
+# ----------------------------------------------------------------------------- pretrained weights
+
+
+def _fake_weights(monkeypatch, tmp_path, payload=b"HDF5 stand-in for a weights file\n" * 50,
+                  pin="sha256", url=None):
+    """A temporary registry entry of kind weights for a small fake file."""
+    import dataclasses
+    import hashlib
+
+    spec = data.get_spec("vgg16_imagenet")
+    pins = ({"sha256": hashlib.sha256(payload).hexdigest(), "md5": None} if pin == "sha256"
+            else {"sha256": None, "md5": hashlib.md5(payload).hexdigest()})
+    fake = dataclasses.replace(spec, name="fake_weights", files=(dataclasses.replace(
+        spec.files[0], path="weights/fake_notop.h5", url=url, size=len(payload), **pins),))
+    monkeypatch.setitem(registry.DATASETS, "fake_weights", fake)
+    return fake, payload
+
+
+def test_vgg16_weights_entry_pins_the_keras_file():
+    spec = data.get_spec("vgg16_imagenet")
+    (f,) = spec.files
+    assert spec.kind == "weights" and f.path == "weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    # Keras pins the same file by md5 in keras/src/applications/vgg16.py
+    import inspect
+
+    from keras.src.applications import vgg16
+
+    assert f.md5 in inspect.getsource(vgg16) and f.url.endswith(os.path.basename(f.path))
+    assert "sha256" in spec.note  # says why no sha256 is pinned
+
+
+def test_weights_offline_fail_fast_naming_file_mirror_path_and_hash(offline_env, monkeypatch, tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setenv("DLCOURSE_MIRROR", str(mirror))
+    start = time.perf_counter()
+    with pytest.raises(data.DataUnavailableError) as info:
+        data.load_weights_file("vgg16_imagenet", quiet=True)
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    f = data.get_spec("vgg16_imagenet").files[0]
+    assert os.path.basename(f.path) in message and f.md5 in message
+    assert str(mirror / "weights") in message or f"{mirror}/weights" in message or str(mirror) in message
+    with pytest.raises(ValueError, match="name='iris'.*not pretrained weights"):
+        data.load_weights_file("iris")
+
+
+@pytest.mark.parametrize("pin", ["sha256", "md5"])
+def test_weights_from_mirror_then_cache_and_corruption_named(offline_env, monkeypatch, tmp_path, pin):
+    fake, payload = _fake_weights(monkeypatch, tmp_path, pin=pin)
+    mirror = tmp_path / "mirror"
+    (mirror / "weights").mkdir(parents=True)
+    (mirror / "weights" / "fake_notop.h5").write_bytes(payload)
+    monkeypatch.setenv("DLCOURSE_MIRROR", str(mirror))
+    path = data.load_weights_file("fake_weights", quiet=True)
+    assert path == str(mirror / "weights" / "fake_notop.h5") and data.last_source("fake_weights") == "mirror"
+    assert data.fetch("fake_weights", quiet=True) == "mirror"
+    path = data.load_weights_file("fake_weights", quiet=True)
+    assert data.last_source("fake_weights") == "cache" and open(path, "rb").read() == payload
+    assert os.path.dirname(path) == os.path.join(data.cache_dir(), "weights")
+    # a corrupted cached copy is skipped (mirror used) and repaired by fetch
+    with open(path, "r+b") as f:
+        f.write(b"X")
+    assert data.load_weights_file("fake_weights", quiet=True).startswith(str(mirror))
+    assert data.fetch("fake_weights", quiet=True) == "mirror"
+    assert open(path, "rb").read() == payload
+    # a corrupted mirror with no other copy: the error names the file and the pinned hash
+    os.remove(path)
+    (mirror / "weights" / "fake_notop.h5").write_bytes(b"X" + payload[1:])
+    with pytest.raises(data.DataIntegrityError) as info:
+        data.load_weights_file("fake_weights", quiet=True)
+    assert "fake_notop.h5" in str(info.value) and getattr(fake.files[0], pin) in str(info.value)
+
+
+def _serve(folder):
+    import http.server
+    import threading
+    from functools import partial
+
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_weights_download_is_verified_before_it_reaches_the_cache(monkeypatch, tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    server = _serve(served)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/fake_notop.h5"
+        fake, payload = _fake_weights(monkeypatch, tmp_path, url=url)
+        monkeypatch.delenv("DLCOURSE_MIRROR", raising=False)
+        monkeypatch.delenv("DLCOURSE_OFFLINE", raising=False)
+        monkeypatch.setenv("DLCOURSE_CACHE", str(tmp_path / "cache"))
+        (served / "fake_notop.h5").write_bytes(payload[:-1] + b"?")  # a wrong file on the server
+        with pytest.raises(data.DataIntegrityError, match="expected " + fake.files[0].sha256):
+            data.load_weights_file("fake_weights", quiet=True)
+        target = tmp_path / "cache" / "weights" / "fake_notop.h5"
+        assert not target.exists() and os.listdir(target.parent) in ([], ["fake_notop.h5.lock"])
+        (served / "fake_notop.h5").write_bytes(payload)
+        path = data.load_weights_file("fake_weights", quiet=True)
+        assert path == str(target) and data.last_source("fake_weights") == "download"
+        assert target.read_bytes() == payload
+    finally:
+        server.shutdown()

@@ -1,12 +1,11 @@
 """The course's data layer: a registry, verified sources and one loader per data set."""
 
-from .config import cache_dir, mirror_dir, network_available
+from .config import absolute_env, cache_dir, mirror_dir, network_available
 from .errors import DataError, DataIntegrityError, DataUnavailableError
-from .files import sha256_file, verify_file
+from .files import CacheUnwritableError, sha256_file, verify_file
 from .loaders import (
     FASHION_MNIST_CLASSES,
     TabularData,
-    fetch,
     last_source,
     load_fashion_mnist,
     load_fra_eng,
@@ -15,6 +14,9 @@ from .loaders import (
     load_rt_polarity,
     load_sentiment_sentences,
     load_tabular,
-    to_tf_dataset,
+    load_tfds,
+    load_weights_file,
 )
-from .registry import DATASETS, DatasetSpec, dataset_status, get_spec, list_datasets, locate, verify_all
+from .pipelines import image_dataset, text_dataset, to_tf_dataset
+from .registry import DATASETS, DataFile, DatasetSpec, get_spec
+from .sources import dataset_status, fetch, list_datasets, locate, verify_all

