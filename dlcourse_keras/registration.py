@@ -9,6 +9,7 @@ KERAS_OBJECT_MODULES = (
     "gradient_monitoring",
     "layers.dropout",
     "layers.batch_norm",
+    "layers.blocks",
     "callbacks.early_stopping",
     "callbacks.monitors",
     "callbacks.live_plot",

@@ -179,3 +179,12 @@ def test_blocks_reject_non_image_inputs():
         InceptionModule(1, 1, 1, 1, 1, 1)(np.zeros((2, 3, 3), "float32"))
     with pytest.raises(ValueError, match="kernel"):
         receptive_field([(0, 1)])
+
+
+def test_blocks_are_registered_and_exported_at_top_level():
+    import dlcourse_keras as dl
+
+    names = dl.register_keras_objects()
+    assert {"dlcourse_keras>ResidualBlock", "dlcourse_keras>InceptionModule"} <= set(names)
+    assert dl.ResidualBlock is ResidualBlock and dl.InceptionModule is InceptionModule
+    assert dl.receptive_field is receptive_field

@@ -131,3 +131,10 @@ def test_preprocess_and_input_shape():
 def test_build_transfer_model_rejects_bad_arguments(kwargs, word):
     with pytest.raises(ValueError, match=word):
         build_transfer_model(small_base(), **kwargs)
+
+
+def test_top_level_exports():
+    import dlcourse_keras as dl
+
+    assert dl.build_transfer_model is build_transfer_model and dl.unfreeze_blocks is unfreeze_blocks
+    assert dl.parameter_counts is parameter_counts and dl.models.cut_base is cut_base
