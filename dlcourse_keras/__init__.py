@@ -92,6 +92,13 @@ _EXPORTS = {
     "beam_search": "models",
     "corpus_bleu": "bleu",
     "sentence_bleu": "bleu",
+    # CNN architectures and transfer learning (notebooks 09-10)
+    "ResidualBlock": "layers",
+    "InceptionModule": "layers",
+    "receptive_field": "layers",
+    "build_transfer_model": "models",
+    "unfreeze_blocks": "models",
+    "parameter_counts": "models",
 }
 
 

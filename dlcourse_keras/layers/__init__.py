@@ -1,7 +1,9 @@
-"""Teaching versions of Keras layers, each proven equal to its built-in."""
+"""Teaching versions of Keras layers, each proven equal to its built-in, and CNN building blocks."""
 
 from .batch_norm import TeachingBatchNorm
 from .conv import TeachingConv2D
+from .blocks import (InceptionModule, ResidualBlock, inception_parameter_count, receptive_field,
+                     residual_parameter_count)
 from .dropout import InvertedDropout
 from .attention import BahdanauAttention
 from .rnn import (EchoStateCell, EchoStateRNN, LeakyRNN, LeakyUnitCell, TeachingGRU, TeachingGRUCell,

@@ -1,6 +1,7 @@
 """Models of the course: ``keras.Model`` subclasses, model builders and decoders.
 
-``gradient_norm.py``: :class:`GradientNormModel` (notebook 07); ``seq2seq.py``: the
+``gradient_norm.py``: :class:`GradientNormModel` (notebook 07); ``transfer.py``: freezing,
+unfreezing and new heads for pretrained bases (notebook 10); ``seq2seq.py``: the
 encoder-decoder translator and its text handling, ``decoding.py``: greedy and beam-search
 decoding (notebook 13).
 """
@@ -10,3 +11,5 @@ from .gradient_norm import GradientNormModel
 from .seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize, make_vectorizer,
                       normalize_punctuation, split_by_source, standardize_text, tokenize,
                       translation_loss)
+from .transfer import (block_of, build_transfer_model, cut_base, freeze, list_blocks, parameter_counts,
+                       unfreeze_blocks)
