@@ -128,7 +128,8 @@ def run_layer_test(
         f"{config}\n!=\n{rebuilt.get_config()}")
     for key, value in init_kwargs.items():  # every constructor argument given is in the config
         assert key in config, f"{layer_cls.__name__}.get_config() lacks the argument {key!r}"
-        if key != "dtype" and isinstance(value, (bool, int, float, str, type(None))):
+        normalized = isinstance(config[key], (list, tuple)) and isinstance(value, int)  # 3 -> (3, 3)
+        if key != "dtype" and not normalized and isinstance(value, (bool, int, float, str, type(None))):
             assert config[key] == value, (
                 f"{layer_cls.__name__}.get_config()[{key!r}] is {config[key]!r}, built with {value!r}")
     serialized = keras.saving.serialize_keras_object(layer)
@@ -235,13 +236,22 @@ def run_layer_test(
         if "mask" in inspect.signature(layer.call).parameters:
             masked = layer(input_data, mask=mask, **call_kwargs)
             assert _shapes(masked) == _shapes(outputs)
-            # what the mask hides must not change what it keeps
-            mask_np = np.asarray(mask, dtype=bool)
-            if first.dtype.kind == "f" and not mask_np.all():
-                moved = first.copy()
-                moved[~mask_np] += 100.0
-                inputs2 = [moved] + list(inputs_list[1:])
-                again = layer(inputs2 if len(inputs2) > 1 else moved, mask=mask, **call_kwargs)
+            # what the mask hides must not change what it keeps; a layer of several inputs
+            # takes a list of masks (None for an unmasked input), the first one for the outputs
+            masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+            masks_np = [None if m is None else np.asarray(m, dtype=bool) for m in masks]
+            moved_inputs = []
+            for x, m in zip(inputs_list, masks_np + [None] * len(inputs_list)):
+                x = np.asarray(x)
+                if m is not None and x.dtype.kind == "f" and not m.all():
+                    x = x.copy()
+                    x[~m] += 100.0
+                moved_inputs.append(x)
+            mask_np = masks_np[0]
+            if mask_np is not None and any(
+                    m is not None and not m.all() for m in masks_np):
+                again = layer(moved_inputs if len(moved_inputs) > 1 else moved_inputs[0],
+                              mask=mask, **call_kwargs)
                 for a, b in zip(_flat(masked), _flat(again)):
                     if a.shape[:2] == mask_np.shape:
                         a, b = a[mask_np], b[mask_np]
