@@ -90,3 +90,16 @@ def test_setup_line_names_no_machine_path(monkeypatch, tmp_path, capsys):
     line = capsys.readouterr().out
     assert "data from the mirror" in line and str(tmp_path) not in line
     assert info["data_mirror"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("info", NOTEBOOKS, ids=[nb.id for nb in NOTEBOOKS])
+def test_committed_outputs_carry_no_machine_paths_or_stray_reprs(info):
+    nb = nbformat.read(os.path.join(course.notebooks_dir(), info.filename), as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") + out.get("data", {}).get("text/plain", "")
+            assert not re.search(r"(/work/|/tmp/|/home/|/root/|/Users/|[A-Z]:\\\\)", text), (
+                f"a machine path in the output of:\n{cell.source[:200]}")
+            if out.output_type == "execute_result":
+                assert not re.match(r"^('/|\{'kind'|<.* object at 0x)", text), (
+                    f"a stray repr in the output of:\n{cell.source[:200]}")
