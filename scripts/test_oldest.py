@@ -143,13 +143,12 @@ def main(argv=None):
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.pop("VIRTUAL_ENV", None)
     env["PATH"] = os.path.join(args.venv, "bin") + os.pathsep + env.get("PATH", "")
-    targets = [a for a in args.pytest_args if not a.startswith("-")] or ["tests"]
-    options = [a for a in args.pytest_args if a.startswith("-")]
-    cmd = [vpython, "-m", "pytest", "-x", "-q", *options]
+    # Extra arguments go to pytest verbatim; the default targets are added unless one names a path.
+    names_path = any(os.path.exists(os.path.join(ROOT, a.split("::")[0])) for a in args.pytest_args)
+    targets = [] if names_path else (["tests", "notebooks"] if args.notebooks else ["tests"])
+    cmd = [vpython, "-m", "pytest", "-x", "-q", *args.pytest_args]
     if args.notebooks:
         cmd += ["--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout", "900"]
-        if targets == ["tests"]:
-            targets = ["tests", "notebooks"]
     else:
         cmd += ["-p", "no:nbval"]
     _run([vpython, "-c", "import tensorflow as tf, keras, numpy; "
