@@ -103,11 +103,17 @@ def build_venv(venv, python, pins, rebuild=False):
     if not rebuild and os.path.exists(stamp_path) and open(stamp_path).read().strip() == digest:
         print(f"{venv}: up to date with the pins", flush=True)
         return vpython
-    if shutil.which(python) is None and not os.path.exists(python):
-        sys.exit(f"test_oldest: interpreter {python!r} not found; pass --python /path/to/{os.path.basename(python)}")
-    shutil.rmtree(venv, ignore_errors=True)
-    _run([python, "-m", "venv", venv])
-    _run([vpython, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    if rebuild or not os.path.exists(os.path.join(venv, ".dlcourse-oldest-python")) or \
+            open(os.path.join(venv, ".dlcourse-oldest-python")).read().strip() != python:
+        if shutil.which(python) is None and not os.path.exists(python):
+            sys.exit(f"test_oldest: interpreter {python!r} not found; pass --python /path/to/{os.path.basename(python)}")
+        shutil.rmtree(venv, ignore_errors=True)
+        _run([python, "-m", "venv", venv])
+        _run([vpython, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        with open(os.path.join(venv, ".dlcourse-oldest-python"), "w") as f:
+            f.write(python + "\n")
+    else:  # same interpreter, other pins: pip moves the changed packages (--rebuild starts afresh)
+        print(f"{venv}: pins changed, updating in place", flush=True)
     # One resolver run: the exact pins plus this checkout (editable); pip fails if they conflict.
     _run([vpython, "-m", "pip", "install", "--quiet", *pins, "-e", ROOT])
     names = [re.split(r"[\[=]", p, maxsplit=1)[0] for p in pins]

@@ -94,7 +94,7 @@ def test_oldest_pins_follow_every_lower_bound():
 def test_bounds_admit_colab_runtime():
     """Colab's preinstalled versions (README, "In Colab") must satisfy the lower bounds."""
     colab = {"tensorflow": "2.19.0", "keras": "3.10.0", "numpy": "2.0.2", "scikit-learn": "1.6.1",
-             "matplotlib": "3.10.0", "tqdm": "4.67.3", "ipykernel": "6.17.1"}
+             "matplotlib": "3.10.0", "tqdm": "4.67.3", "ipykernel": "6.17.1", "ipython": "7.34.0"}
     release = lambda v: tuple(int(x) for x in v.split("."))
     project = _pyproject()["project"]
     bounds = {_name(r): re.search(r">=\s*([^,\s]+)", r).group(1) for r in project["dependencies"]}
