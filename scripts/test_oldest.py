@@ -8,7 +8,7 @@ plus this checkout (editable), checks that pip really installed the pinned versi
 ``pytest -x -q tests`` in the smoke profile. ``--notebooks`` adds the notebooks under nbval.
 
 Because the pin list is built from pyproject.toml on every run, it cannot drift from the bounds;
-the virtualenv is rebuilt whenever the pins change. Not part of ``.ci/run`` (it downloads the old
+when the pins change, pip moves the old virtualenv to them (``--rebuild`` starts from scratch). Not part of ``.ci/run`` (it downloads the old
 wheels, a few hundred MB, and takes far longer than the CI budget allows).
 
 Usage:
@@ -96,7 +96,12 @@ def _installed_versions(python, names):
 
 
 def build_venv(venv, python, pins, rebuild=False):
-    """Create (or reuse, when its stamp matches the pins) the old virtualenv; return its python."""
+    """Create the old virtualenv, or bring an existing one to the pins; return its python.
+
+    A stamp file holds a digest of the interpreter and the pins: when it matches nothing is
+    installed. After installing, every pinned package must report exactly its pinned version
+    and ``pip check`` must be clean, otherwise the script exits with the difference.
+    """
     stamp_path = os.path.join(venv, ".dlcourse-oldest-pins")
     digest = hashlib.sha256("\n".join([python] + pins).encode()).hexdigest()
     vpython = os.path.join(venv, "bin", "python")
