@@ -1,6 +1,9 @@
 # Two commands for a fresh machine:
 #   make run    set up .venv if needed, then execute every notebook (full profile) and write the report
 #   make test   set up .venv if needed, then run every test (unit tests + notebooks in the smoke profile)
+# Not part of CI:
+#   make test-oldest   build .venv-oldest with the OLDEST versions pyproject.toml allows, run the
+#                      unit tests there (NOTEBOOKS=1 adds the notebooks); see scripts/test_oldest.py
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,7 +22,7 @@ ifdef DLCOURSE_CACHE
 export DLCOURSE_CACHE := $(abspath $(DLCOURSE_CACHE))
 endif
 
-.PHONY: setup run test clean
+.PHONY: setup run test test-oldest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,5 +39,8 @@ test: $(STAMP)
 	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout 900 tests notebooks
 
+test-oldest:
+	$(PYTHON) scripts/test_oldest.py $(if $(NOTEBOOKS),--notebooks) $(if $(TESTS),-- $(TESTS))
+
 clean:
-	rm -rf $(VENV) reports data/cache
+	rm -rf $(VENV) .venv-oldest reports data/cache
