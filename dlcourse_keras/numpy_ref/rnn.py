@@ -11,16 +11,7 @@ many-to-one toy network (``o_t = tanh(x_t w_i + o_{t-1} w_h + b_h)``,
 
 import numpy as np
 
-
-def sigmoid(z):
-    """The logistic function ``1 / (1 + exp(-z))``, computed without overflow."""
-    z = np.asarray(z, dtype=np.float64)
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
+from .activations import sigmoid  # the overflow-safe logistic of notebook 05
 
 
 def _check_sequences(x):
