@@ -46,6 +46,8 @@ def test_notebook_conventions(info):
     assert all(c.get("execution_count") for c in code), "committed with outputs from a full run"
     text = "".join(c.source for c in code)
     assert "tf.keras" not in text and "tf_keras" not in text
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {info.id} "), (
+        "the notebook opens with its title cell")
     assert info.colab_badge in nb.cells[0].source, "the title cell carries this notebook's Colab badge"
     for cell in nb.cells:  # exercise solutions are folded: <details> prose, hidden code
         first = cell.source.lstrip()
