@@ -27,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmark_training import EpochTimer, compare, summarize  # noqa: E402,F401
+from benchmark_training import compare, summarize  # noqa: E402  (same folder: same timing rules)
 
 from dlcourse_keras.layers.rnn import TeachingLSTM  # noqa: E402
 
