@@ -85,8 +85,9 @@ NOTEBOOKS = (
                   "long-term dependencies measured", "bidirectional and deep RNNs",
                   "echo state networks and leaky units", "recursive nets and explicit memory")),
     NotebookInfo("12", "lstm_sentiment", "LSTM sentiment analysis",
-                 ("TextVectorization and embeddings", "masking", "LSTM/GRU/bidirectional/CNN vs bag of words",
-                  "error analysis", "raw-string model saved and reloaded"), "optional"),
+                 ("TextVectorization and embeddings", "masking",
+                  "LSTM/GRU/bidirectional/CNN/fastText vs bag of words", "error analysis",
+                  "raw-string model saved and reloaded"), "optional"),
     NotebookInfo("13", "translation", "Encoder-decoder translation",
                  ("teacher forcing", "inference loop", "attention", "BLEU"), "recommended"),
 )
