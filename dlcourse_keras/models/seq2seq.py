@@ -139,8 +139,11 @@ class Seq2SeqTranslator(keras.Model):
 
     Encoder: ``Embedding -> GRU/LSTM`` over the source. Decoder: ``Embedding -> GRU/LSTM``
     started from the encoder's final state, then (with attention) Bahdanau attention over
-    the encoder outputs, ``h~_t = tanh(W_c [s_t; c_t])`` and a softmax layer; without
-    attention the softmax reads ``s_t`` directly. The decoder's RNN runs first and attends
+    the encoder outputs and a softmax layer that reads ``[s_t; c_t]``,
+    ``p(y_t | .) = softmax(W_o [s_t; c_t] + b_o)``; without attention it reads ``s_t``.
+    (An extra ``tanh(W_c [s_t; c_t])`` layer before the softmax, as in Luong et al.,
+    made the attentive model learn far more slowly than the plain one at the small
+    budgets of notebook 13, so the softmax reads the concatenation directly.) The decoder's RNN runs first and attends
     afterwards (Luong et al. 2015's ordering with Bahdanau's additive score), so teacher
     forcing trains all steps in one pass. Called on ``(source_ids, target_in_ids)`` it
     returns next-token logits; :meth:`translate` does the whole pipeline. The Keras twin
@@ -209,7 +212,6 @@ class Seq2SeqTranslator(keras.Model):
         self.decoder = rnn(self.units, return_sequences=True, return_state=True, name="decoder")
         if attention:
             self.attention = BahdanauAttention(self.attention_units or self.units, name="attention")
-            self.combine = keras.layers.Dense(self.units, activation="tanh", name="combine")
         self.project = keras.layers.Dense(len(self.target_tokens), name="project")
         # build every weight now, so a reloaded model can receive them
         dummy = np.ones((1, 2), dtype="int32")
@@ -239,7 +241,7 @@ class Seq2SeqTranslator(keras.Model):
         if self.use_attention:
             context, weights = self.attention([outputs, encoder_outputs],
                                               mask=[target_mask, source_mask])
-            outputs = self.combine(keras.ops.concatenate([outputs, context], axis=-1))
+            outputs = keras.ops.concatenate([outputs, context], axis=-1)   # softmax reads [s_t; c_t]
         return self.project(outputs), new_states, weights
 
     def call(self, inputs, training=False):
