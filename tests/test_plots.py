@@ -287,6 +287,8 @@ def test_plot_graph_draws_one_circle_per_node_and_one_arrow_per_edge():
     texts = [t.get_text() for t in ax.texts]
     assert {"$a$", "b", "$+$", "$1$"} <= set(texts) and len(texts) == 4
     assert ax.get_title() == "tiny"
+    moved = plot_graph({"a": (0, 0), "b": (2, 0)}, [("a", "b", "w", 0.25)])
+    assert moved.texts[-1].get_position()[0] == pytest.approx(0.28 + 0.25 * (2 - 2 * 0.28))
     x0, y0 = arrows[0].get_path().vertices[0]  # the arrow starts on the circle's rim, not its centre
     assert abs(np.hypot(x0, y0) - 0.28) < 0.05
 
@@ -297,6 +299,7 @@ def test_plot_graph_draws_one_circle_per_node_and_one_arrow_per_edge():
     ({"a": (0, 0), "b": (0.1, 0)}, [("a", "b")], {}, "overlap"),
     ({"a": (0, 0)}, [], {"node_radius": float("nan")}, "node_radius="),
     ({"a": (0, 0)}, [], {"edge_label_position": 2}, "edge_label_position="),
+    ({"a": (0, 0), "b": (2, 0)}, [("a", "b", "x", 1.5)], {}, "label position 1.5"),
 ])
 def test_plot_graph_rejects_bad_arguments(nodes, edges, kwargs, match):
     from dlcourse_keras.plots import plot_graph

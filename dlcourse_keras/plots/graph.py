@@ -16,8 +16,10 @@ def plot_graph(nodes, edges, ax=None, title="Graph", node_radius=0.28, node_colo
     Args:
         nodes: dict ``name -> (x, y)`` or ``name -> (x, y, label)``; the label (default the
             name) is written inside the circle and may use Matplotlib maths (``"$x_1$"``).
-        edges: list of ``(source, target)`` or ``(source, target, label)``; every name must be
-            a key of ``nodes``. An arrow runs from circle edge to circle edge.
+        edges: list of ``(source, target)``, ``(source, target, label)`` or
+            ``(source, target, label, position)``; every name must be a key of ``nodes``. An
+            arrow runs from circle edge to circle edge; ``position`` (0 = source, 1 = target)
+            places this edge's label, overriding ``edge_label_position``.
         ax: Axes to draw on. Default None (a new figure).
         title: Axes title. Default ``"Graph"``.
         node_radius: circle radius in data units. Default 0.28.
@@ -53,8 +55,14 @@ def plot_graph(nodes, edges, ax=None, title="Graph", node_radius=0.28, node_colo
                             edgecolor="black", linewidth=1.2, zorder=2))
         ax.text(x, y, labels[name], ha="center", va="center", fontsize=11, zorder=3)
     for edge in edges:
-        if len(edge) not in (2, 3):
-            raise ValueError(f"edge {edge!r} must be (source, target) or (source, target, label).")
+        if len(edge) not in (2, 3, 4):
+            raise ValueError(f"edge {edge!r} must be (source, target), (source, target, label) "
+                             "or (source, target, label, position).")
+        t = edge_label_position
+        if len(edge) == 4:
+            t = edge[3]
+            if not (isinstance(t, (int, float)) and 0 <= t <= 1):
+                raise ValueError(f"edge {edge!r}: the label position {t!r} must be a number in [0, 1].")
         source, target = edge[0], edge[1]
         for end in (source, target):
             if end not in places:
@@ -68,8 +76,7 @@ def plot_graph(nodes, edges, ax=None, title="Graph", node_radius=0.28, node_colo
         end = (x1 - ux * node_radius, y1 - uy * node_radius)
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, linewidth=1.1,
                                      color="#333333", zorder=1))
-        if len(edge) == 3 and edge[2]:
-            t = edge_label_position
+        if len(edge) >= 3 and edge[2]:
             lx, ly = start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
             ax.text(lx, ly, edge[2], ha="center", va="center", fontsize=9, zorder=4,
                     bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.9))
