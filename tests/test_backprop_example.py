@@ -112,3 +112,14 @@ def test_worked_steps_follow_other_inputs():
     r = bx.solve_example(inputs={1: 0.0, 2: 1.0, 3: 1.0, 4: 0.5}, target=0.0, learning_rate=0.1)
     assert [s.value for s in other if s.name.startswith("Err")] == [r.errors[7], r.errors[6], r.errors[5]]
     assert "0.1 \\cdot" in other[[s.name for s in other].index("w57")].substituted
+
+
+def test_show_worked_steps_renders_maths_and_plain_text():
+    steps = bx.worked_steps()
+    shown = bx.show_worked_steps(steps)
+    assert shown._repr_markdown_() == bx.worked_steps_markdown(steps)
+    plain = repr(shown).splitlines()
+    assert len(plain) == len(steps) and "\\" not in repr(shown) and "$" not in repr(shown)
+    i7_new = plain[[s.name for s in steps].index("I7_new")]
+    assert i7_new.startswith("I_7' = O_5' w_57' + O_6' w_67' + θ_7' = ") and i7_new.endswith(
+        f"= {steps[[s.name for s in steps].index('I7_new')].value:.4f}")

@@ -20,6 +20,7 @@ Example:
 
 import dataclasses
 import math
+import re
 
 INPUTS = {1: 1.0, 2: 1.0, 3: 0.0, 4: 1.0}
 """The slides' inputs x1..x4."""
@@ -303,7 +304,8 @@ def worked_steps(inputs=None, weights=None, biases=None, target=TARGET,
     def forward_lines(outputs_in, w, b, net, out, suffix, mark):
         for j in (5, 6, 7):
             feed = _units_feeding(w, j)
-            symbols = " + ".join(f"O_{i} w_{{{i}{j}}}{mark}" for i in feed) + f" + \\theta_{j}{mark}"
+            # hidden outputs of the second pass are new values too (primed); inputs never change
+            symbols = " + ".join(f"O_{i}{mark if i >= 5 else ''} w_{{{i}{j}}}{mark}" for i in feed) + f" + \\theta_{j}{mark}"
             nums = [(outputs_in[i], w[f"w{i}{j}"]) for i in feed]
             sub = " + ".join(f"{n(o)} \\cdot {n(v)}" for o, v in nums) + f" + {n(b[f'theta{j}'])}"
             expr = " + ".join(f"{o!r} * {v!r}" for o, v in nums) + f" + {b[f'theta{j}']!r}"
@@ -357,3 +359,47 @@ def worked_steps_markdown(steps, digits=4):
         rule, numbers = s.latex.split(" = ", 1), s.substituted.split(" = ", 1)[1]
         lines.append(f"$${rule[0]} = {rule[1]} = {numbers} = {s.value:.{digits}f}$$")
     return "\n".join(lines)
+
+
+def _plain(latex):
+    """A readable plain-text version of the few LaTeX constructs ``worked_steps`` uses."""
+    text = re.sub(r"\\frac\{1\}\{1 \+ e\^\{(.*?)\}\}", r"1 / (1 + e^(\1))", latex)
+    for old, new in ((r"\cdot", "·"), (r"\theta", "θ"), (r"\eta", "η"), (r"\,", "")):
+        text = text.replace(old, new)
+    text = re.sub(r"_\{(\w+)\}", r"_\1", text)
+    return re.sub(r"  +", " ", text)
+
+
+class WorkedStepsDisplay:
+    """Worked steps for a notebook: display maths in Jupyter, readable plain text elsewhere.
+
+    Jupyter renders ``_repr_markdown_`` (one ``$$...$$`` line per step); a plain-text view
+    (a terminal, a diff of the committed notebook) shows the same lines without LaTeX.
+    """
+
+    def __init__(self, steps, digits=4):
+        self.steps = list(steps)
+        self.digits = digits
+
+    def _repr_markdown_(self):
+        return worked_steps_markdown(self.steps, self.digits)
+
+    def __repr__(self):
+        return "\n".join(f"{_plain(s.latex)} = {_plain(s.substituted.split(' = ', 1)[1])} = {s.value:.{self.digits}f}"
+                         for s in self.steps)
+
+    __str__ = __repr__
+
+
+def show_worked_steps(steps, digits=4):
+    """Returns a ``WorkedStepsDisplay`` of ``steps``; as a cell's last expression it renders as maths.
+
+    Args:
+        steps: a list of ``WorkedStep`` (from ``worked_steps``).
+        digits: decimals of the value, default 4.
+
+    Example:
+        >>> print(show_worked_steps(worked_steps()[:1]))
+        I_5 = O_1 w_15 + O_2 w_25 + O_3 w_35 + O_4 w_45 + θ_5 = 1 · 0.3 + 1 · (-0.2) + 0 · 0.2 + 1 · 0.1 + 0.2 = 0.4000
+    """
+    return WorkedStepsDisplay(steps, digits)
