@@ -11,7 +11,7 @@ from .validation import check_int
 def _reset_keras_global_seed_generator():
     """Drops Keras's global SeedGenerator so unseeded ``keras.random`` calls restart from the seed.
 
-    Keras >= 3.11 does this inside ``keras.utils.set_random_seed``; Keras 3.10 (the oldest
+    Newer Keras (3.15, the course's environment) does this inside ``keras.utils.set_random_seed``; Keras 3.10 (the oldest
     version this package supports) does not, and there the same seed would give different
     ``keras.random.normal(...)`` numbers on a second call. Keras has no public API for it, so
     this touches its global state under the attribute name both versions use; if that
