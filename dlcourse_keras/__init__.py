@@ -74,6 +74,7 @@ _EXPORTS = {
     "plot_loss_curves": "plots",
     "plot_loss_landscape": "plots",
     "plot_confusion_matrix": "plots",
+    "plot_graph": "plots",  # network and computational-graph diagrams (notebook 03)
     # convolutions and pooling (notebook 08)
     "TeachingConv2D": "layers",
     "conv_output_size": "numpy_ref.conv",

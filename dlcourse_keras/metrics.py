@@ -175,6 +175,8 @@ def record_figure(figure, name, title=""):
         return None
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, name + ".png")
-    figure.savefig(path, dpi=80, bbox_inches="tight")
+    from .session import FIGURE_DPI
+
+    figure.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
     _append_record({"kind": "figure", "path": path, "title": title or name})
     return path

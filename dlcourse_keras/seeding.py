@@ -8,6 +8,22 @@ import numpy as np
 from .validation import check_int
 
 
+def _reset_keras_global_seed_generator():
+    """Drops Keras's global SeedGenerator so unseeded ``keras.random`` calls restart from the seed.
+
+    Newer Keras (3.15, the course's environment) does this inside ``keras.utils.set_random_seed``; Keras 3.10 (the oldest
+    version this package supports) does not, and there the same seed would give different
+    ``keras.random.normal(...)`` numbers on a second call. Keras has no public API for it, so
+    this touches its global state under the attribute name both versions use; if that
+    internal moves, nothing happens (and newer Keras already resets it).
+    """
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - internal layout changed; newer Keras resets it itself
+        return
+    global_state.set_global_attribute("global_seed_generator", None)
+
+
 def seed_everything(seed=42, deterministic_ops=True):
     """Seeds Python, NumPy, Keras and TensorFlow from one integer.
 
@@ -27,6 +43,7 @@ def seed_everything(seed=42, deterministic_ops=True):
     import keras
 
     keras.utils.set_random_seed(seed)  # seeds python, numpy and the backend
+    _reset_keras_global_seed_generator()
     if deterministic_ops and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

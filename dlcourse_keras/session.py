@@ -52,8 +52,34 @@ def import_tensorflow():
     return tf
 
 
+#: The course's one figure size (inches, width x height) and resolution (dots per inch).
+#: ``setup()`` makes them matplotlib's defaults; a notebook passes ``figsize`` only where a
+#: layout (several panels, a square map) needs another shape.
+FIGURE_SIZE = (6.4, 4.0)
+FIGURE_DPI = 80
+
+
+def use_course_figure_style():
+    """Sets matplotlib's default figure size and dpi to the course's (FIGURE_SIZE, FIGURE_DPI).
+
+    Called by ``setup()``; figures saved with ``record_figure`` keep the same dpi.
+
+    Example:
+
+    >>> import dlcourse_keras as dl
+    >>> dl.session.use_course_figure_style()
+    """
+    import matplotlib
+
+    matplotlib.rcParams["figure.figsize"] = list(FIGURE_SIZE)
+    matplotlib.rcParams["figure.dpi"] = FIGURE_DPI
+
+
 def setup(seed=42, verbose=True):
-    """Prepares a notebook: quiet logs, seeds, profile, one status line.
+    """Prepares a notebook: quiet logs, seeds, profile, figure style, one status line.
+
+    Matplotlib's default figure size and dpi become the course's ``FIGURE_SIZE`` and
+    ``FIGURE_DPI``, so every notebook draws at one size unless a layout asks otherwise.
 
     Args:
         seed: seed for Python, NumPy, Keras and TensorFlow. Default 42.
@@ -77,6 +103,7 @@ def setup(seed=42, verbose=True):
     import keras
 
     seed_everything(seed)
+    use_course_figure_style()
     from .registration import register_keras_objects
 
     register_keras_objects()  # so load_model finds the course's layers and models

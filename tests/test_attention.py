@@ -50,7 +50,9 @@ def _keras_twin(layer):
         if not additive.built:
             additive.build([q.shape, keys.shape, k.shape])
             additive.scale.assign(layer.score_vector)
-        mask = None if keys_mask is None else [None, keys_mask]
+        # the key mask as (batch, 1, Tv): newer Keras (3.15 here) also broadcasts a (batch, Tv) mask over
+        # the queries, Keras 3.10 (the oldest supported) does not
+        mask = None if keys_mask is None else [None, np.asarray(keys_mask)[:, None, :]]
         return additive([q, keys, k], mask=mask, return_attention_scores=True)
 
     return run

@@ -85,3 +85,41 @@ def test_bad_arguments():
         bx.solve_example(biases={"theta5": 0.3})
     with pytest.raises(ValueError, match="learning_rate=0"):
         bx.solve_example(learning_rate=0)
+
+
+def test_worked_steps_substitute_the_computed_numbers():
+    import math
+
+    steps = bx.worked_steps()
+    flat = bx.solve_example().as_flat_dict()
+    names = [s.name for s in steps]
+    assert len(names) == len(set(names)) == 6 + 3 + 10 + 3 + 6
+    assert set(names) <= set(flat)
+    for s in steps:
+        assert s.value == flat[s.name], s.name
+        # the Python form of the substituted rule reproduces the value
+        assert eval(s.expression, {"exp": math.exp, "__builtins__": {}}) == pytest.approx(s.value, abs=1e-12)
+        assert s.latex.split(" = ")[0] == s.substituted.split(" = ")[0]
+    i6 = steps[names.index("I6")]
+    assert "w_{16}" in i6.latex and i6.substituted.startswith("I_6 = 1 \\cdot 0.1 + ")  # not the notes' w15
+    text = bx.worked_steps_markdown(steps)
+    assert text.count("\n") == len(steps) - 1 and text.count("$$") == 2 * len(steps)
+    assert "= 0.4174$$" in text.splitlines()[names.index("O7")]
+
+
+def test_worked_steps_follow_other_inputs():
+    other = bx.worked_steps(inputs={1: 0.0, 2: 1.0, 3: 1.0, 4: 0.5}, target=0.0, learning_rate=0.1)
+    r = bx.solve_example(inputs={1: 0.0, 2: 1.0, 3: 1.0, 4: 0.5}, target=0.0, learning_rate=0.1)
+    assert [s.value for s in other if s.name.startswith("Err")] == [r.errors[7], r.errors[6], r.errors[5]]
+    assert "0.1 \\cdot" in other[[s.name for s in other].index("w57")].substituted
+
+
+def test_show_worked_steps_renders_maths_and_plain_text():
+    steps = bx.worked_steps()
+    shown = bx.show_worked_steps(steps)
+    assert shown._repr_markdown_() == bx.worked_steps_markdown(steps)
+    plain = repr(shown).splitlines()
+    assert len(plain) == len(steps) and "\\" not in repr(shown) and "$" not in repr(shown)
+    i7_new = plain[[s.name for s in steps].index("I7_new")]
+    assert i7_new.startswith("I_7' = O_5' w_57' + O_6' w_67' + θ_7' = ") and i7_new.endswith(
+        f"= {steps[[s.name for s in steps].index('I7_new')].value:.4f}")

@@ -98,8 +98,13 @@ def test_batch_norm_mixed_float16_large_inputs_match_keras():
     assert str(y_ours.dtype) == "float16"
     np.testing.assert_allclose(y_ours.astype("float32").std(axis=0), 1.0, atol=0.02)
     np.testing.assert_allclose(y_ours.astype("float32"), y_theirs.astype("float32"), atol=1e-2)
-    np.testing.assert_allclose(np_(ours.moving_mean), np_(theirs.moving_mean), rtol=1e-5)
-    np.testing.assert_allclose(np_(ours.moving_variance), np_(theirs.moving_variance), rtol=1e-4)
+    # Newer Keras (3.15 here) rounds the moving-average update to float16 under mixed_float16, as ours
+    # does; Keras 3.10 (the oldest supported) keeps it in float32, so there the two agree to
+    # float16 precision only (relative spacing 2**-10)
+    old_keras = tuple(int(p) for p in keras.__version__.split(".")[:2]) <= (3, 10)
+    rtol_mean, rtol_var = (2.0 ** -10, 2.0 ** -9) if old_keras else (1e-5, 1e-4)
+    np.testing.assert_allclose(np_(ours.moving_mean), np_(theirs.moving_mean), rtol=rtol_mean)
+    np.testing.assert_allclose(np_(ours.moving_variance), np_(theirs.moving_variance), rtol=rtol_var)
 
 
 def test_batch_norm_statistics_ignore_masked_steps():

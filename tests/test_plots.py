@@ -270,3 +270,39 @@ def test_plot_image_grid_marks_right_and_wrong_predictions():
         plot_image_grid(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="predictions has 1"):
         plot_image_grid(images, predictions=[0])
+
+
+def test_plot_graph_draws_one_circle_per_node_and_one_arrow_per_edge():
+    from matplotlib.patches import Circle, FancyArrowPatch
+
+    from dlcourse_keras.plots import plot_graph
+
+    nodes = {"a": (0, 0, "$a$"), "b": (0, 2), "d": (2, 1, "$+$")}
+    edges = [("a", "d", "$1$"), ("b", "d")]
+    ax = plot_graph(nodes, edges, title="tiny")
+    circles = [p for p in ax.patches if isinstance(p, Circle)]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(circles) == 3 and len(arrows) == 2
+    assert sorted(tuple(c.center) for c in circles) == [(0, 0), (0, 2), (2, 1)]
+    texts = [t.get_text() for t in ax.texts]
+    assert {"$a$", "b", "$+$", "$1$"} <= set(texts) and len(texts) == 4
+    assert ax.get_title() == "tiny"
+    moved = plot_graph({"a": (0, 0), "b": (2, 0)}, [("a", "b", "w", 0.25)])
+    assert moved.texts[-1].get_position()[0] == pytest.approx(0.28 + 0.25 * (2 - 2 * 0.28))
+    x0, y0 = arrows[0].get_path().vertices[0]  # the arrow starts on the circle's rim, not its centre
+    assert abs(np.hypot(x0, y0) - 0.28) < 0.05
+
+
+@pytest.mark.parametrize("nodes, edges, kwargs, match", [
+    ({}, [], {}, "nodes="),
+    ({"a": (0, 0)}, [("a", "z")], {}, "'z'"),
+    ({"a": (0, 0), "b": (0.1, 0)}, [("a", "b")], {}, "overlap"),
+    ({"a": (0, 0)}, [], {"node_radius": float("nan")}, "node_radius="),
+    ({"a": (0, 0)}, [], {"edge_label_position": 2}, "edge_label_position="),
+    ({"a": (0, 0), "b": (2, 0)}, [("a", "b", "x", 1.5)], {}, "label position 1.5"),
+])
+def test_plot_graph_rejects_bad_arguments(nodes, edges, kwargs, match):
+    from dlcourse_keras.plots import plot_graph
+
+    with pytest.raises(ValueError, match=match):
+        plot_graph(nodes, edges, **kwargs)

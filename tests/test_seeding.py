@@ -41,6 +41,26 @@ def test_setup_reports_profile_and_versions(monkeypatch, capsys):
     assert "profile smoke" in line and "TF " in line and line.count("\n") == 1
 
 
+def test_setup_sets_the_course_figure_size_and_dpi(monkeypatch, capsys):
+    import matplotlib
+
+    from dlcourse_keras import session
+
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    with matplotlib.rc_context({"figure.figsize": [1.0, 2.0], "figure.dpi": 33.0}):
+        dl.setup(seed=0, verbose=False)
+        assert tuple(matplotlib.rcParams["figure.figsize"]) == tuple(session.FIGURE_SIZE)
+        assert matplotlib.rcParams["figure.dpi"] == session.FIGURE_DPI
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure()  # a new figure without arguments gets the course's size in pixels
+        width, height = session.FIGURE_SIZE
+        assert tuple(fig.canvas.get_width_height()) == (round(width * session.FIGURE_DPI),
+                                                        round(height * session.FIGURE_DPI))
+        plt.close(fig)
+    assert 3 <= session.FIGURE_SIZE[0] <= 12 and 2 <= session.FIGURE_SIZE[1] <= 8 and 50 <= session.FIGURE_DPI <= 150
+
+
 def test_import_is_cheap():
     import subprocess
     import sys

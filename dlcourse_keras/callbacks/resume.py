@@ -160,12 +160,15 @@ class _ResumableBestCheckpoint(keras.callbacks.ModelCheckpoint):
 
     def __init__(self, filepath, backup_dir, monitor, mode):
         super().__init__(filepath, monitor=monitor, mode=mode, save_best_only=True, verbose=0)
+        # "nothing seen yet" as this Keras spells it: None (newer Keras, 3.15 here) or +-inf (3.10,
+        # whose comparison cannot take None)
+        self._initial_best = self.best
         self._record_path = os.path.join(os.path.dirname(filepath), _BEST_RECORD)
         self._backup_dir = backup_dir
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        self.best = None
+        self.best = self._initial_best
         resuming = os.path.exists(os.path.join(self._backup_dir, "training_metadata.json"))
         if resuming and os.path.exists(self._record_path):
             with open(self._record_path) as f:

@@ -20,6 +20,7 @@ Example:
 
 import dataclasses
 import math
+import re
 
 INPUTS = {1: 1.0, 2: 1.0, 3: 0.0, 4: 1.0}
 """The slides' inputs x1..x4."""
@@ -241,3 +242,164 @@ def as_keras_weights(weights=None, biases=None):
     k2 = np.array([[weights["w57"]], [weights["w67"]]])
     b2 = np.array([biases["theta7"]])
     return [k1, b1, k2, b2]
+
+
+@dataclasses.dataclass
+class WorkedStep:
+    """One line of the worked example: a rule, the rule with numbers substituted, the value.
+
+    Attributes:
+        name: the quantity, e.g. ``"I5"``, ``"O7"``, ``"Err6"``, ``"w57"``, ``"theta7"``.
+        latex: the rule in symbols, LaTeX (e.g. ``I_5 = O_1 w_{15} + ... + \\theta_5``).
+        substituted: the rule with the numbers put in, LaTeX.
+        expression: the same substitution as a Python expression over numbers (``exp``
+            allowed), so that evaluating it reproduces ``value``.
+        value: the value computed by ``solve_example``.
+    """
+
+    name: str
+    latex: str
+    substituted: str
+    expression: str
+    value: float
+
+
+def _num(v, digits):
+    """A number for a substituted formula: fixed decimals, negative ones in parentheses."""
+    text = f"{v:.{digits}f}".rstrip("0").rstrip(".") if v == round(v, 1) else f"{v:.{digits}f}"
+    return f"({text})" if v < 0 else text
+
+
+def worked_steps(inputs=None, weights=None, biases=None, target=TARGET,
+                 learning_rate=LEARNING_RATE, digits=4):
+    """The solved example line by line: each net input, output, error term and update.
+
+    Every line is the rule, the rule with the numbers substituted and the value, all
+    computed from ``solve_example`` (exact arithmetic, no slip), so nothing is typed by hand.
+    The numbers shown are rounded to ``digits`` decimals; the values are exact.
+
+    Order: ``I_j, O_j`` for j = 5, 6, 7; ``Err_7, Err_6, Err_5``; the ten weights and three
+    biases after the update; the second forward pass ``I_j, O_j`` (names with ``_new``).
+
+    Args:
+        inputs, weights, biases, target, learning_rate: as for ``solve_example`` (defaults:
+            the slides' values).
+        digits: decimals of the substituted numbers, default 4.
+
+    Returns:
+        A list of ``WorkedStep``.
+
+    Example:
+        >>> steps = worked_steps()
+        >>> steps[0].substituted
+        'I_5 = 1 \\\\cdot 0.3 + 1 \\\\cdot (-0.2) + 0 \\\\cdot 0.2 + 1 \\\\cdot 0.1 + 0.2'
+    """
+    inputs = dict(INPUTS if inputs is None else inputs)
+    weights = dict(WEIGHTS if weights is None else weights)
+    biases = dict(BIASES if biases is None else biases)
+    r = solve_example(inputs, weights, biases, target=target, learning_rate=learning_rate)
+    n = lambda v: _num(v, digits)  # noqa: E731
+    steps = []
+
+    def forward_lines(outputs_in, w, b, net, out, suffix, mark):
+        for j in (5, 6, 7):
+            feed = _units_feeding(w, j)
+            # hidden outputs of the second pass are new values too (primed); inputs never change
+            symbols = " + ".join(f"O_{i}{mark if i >= 5 else ''} w_{{{i}{j}}}{mark}" for i in feed) + f" + \\theta_{j}{mark}"
+            nums = [(outputs_in[i], w[f"w{i}{j}"]) for i in feed]
+            sub = " + ".join(f"{n(o)} \\cdot {n(v)}" for o, v in nums) + f" + {n(b[f'theta{j}'])}"
+            expr = " + ".join(f"{o!r} * {v!r}" for o, v in nums) + f" + {b[f'theta{j}']!r}"
+            steps.append(WorkedStep(f"I{j}{suffix}", f"I_{j}{mark} = {symbols}", f"I_{j}{mark} = {sub}",
+                                    expr, net[j]))
+            steps.append(WorkedStep(f"O{j}{suffix}", f"O_{j}{mark} = \\frac{{1}}{{1 + e^{{-I_{j}{mark}}}}}",
+                                    f"O_{j}{mark} = \\frac{{1}}{{1 + e^{{-{n(net[j])}}}}}",
+                                    f"1 / (1 + exp(-({net[j]!r})))", out[j]))
+            outputs_in = {**outputs_in, j: out[j]}
+
+    forward_lines(dict(inputs), weights, biases, r.net_inputs, r.outputs, "", "")
+    o = r.outputs
+    steps.append(WorkedStep("Err7", "Err_7 = O_7 (1 - O_7)(T - O_7)",
+                            f"Err_7 = {n(o[7])} \\cdot (1 - {n(o[7])}) \\cdot ({n(target)} - {n(o[7])})",
+                            f"{o[7]!r} * (1 - {o[7]!r}) * ({target!r} - {o[7]!r})", r.errors[7]))
+    for j in (6, 5):
+        steps.append(WorkedStep(
+            f"Err{j}", f"Err_{j} = O_{j} (1 - O_{j}) \\, Err_7 \\, w_{{{j}7}}",
+            f"Err_{j} = {n(o[j])} \\cdot (1 - {n(o[j])}) \\cdot {n(r.errors[7])} \\cdot {n(weights[f'w{j}7'])}",
+            f"{o[j]!r} * (1 - {o[j]!r}) * {r.errors[7]!r} * {weights[f'w{j}7']!r}", r.errors[j]))
+    for name in sorted(weights, key=lambda k: (int(k[2]), int(k[1]))):
+        i, j = int(name[1]), int(name[2])
+        steps.append(WorkedStep(
+            name, f"w_{{{i}{j}}}' = w_{{{i}{j}}} + \\eta \\, Err_{j} \\, O_{i}",
+            f"w_{{{i}{j}}}' = {n(weights[name])} + {n(learning_rate)} \\cdot {n(r.errors[j])} \\cdot {n(o[i])}",
+            f"{weights[name]!r} + {learning_rate!r} * {r.errors[j]!r} * {o[i]!r}", r.new_weights[name]))
+    for j in (5, 6, 7):
+        name = f"theta{j}"
+        steps.append(WorkedStep(
+            name, f"\\theta_{j}' = \\theta_{j} + \\eta \\, Err_{j}",
+            f"\\theta_{j}' = {n(biases[name])} + {n(learning_rate)} \\cdot {n(r.errors[j])}",
+            f"{biases[name]!r} + {learning_rate!r} * {r.errors[j]!r}", r.new_biases[name]))
+    forward_lines(dict(inputs), r.new_weights, r.new_biases, r.new_net_inputs, r.new_outputs, "_new", "'")
+    return steps
+
+
+def worked_steps_markdown(steps, digits=4):
+    """The worked steps as Markdown, one display-maths line each: rule = numbers = value.
+
+    Args:
+        steps: a list of ``WorkedStep`` (from ``worked_steps``).
+        digits: decimals of the value, default 4.
+
+    Example:
+        >>> text = worked_steps_markdown(worked_steps()[:2])
+        >>> text.count("$$")
+        4
+    """
+    lines = []
+    for s in steps:
+        rule, numbers = s.latex.split(" = ", 1), s.substituted.split(" = ", 1)[1]
+        lines.append(f"$${rule[0]} = {rule[1]} = {numbers} = {s.value:.{digits}f}$$")
+    return "\n".join(lines)
+
+
+def _plain(latex):
+    """A readable plain-text version of the few LaTeX constructs ``worked_steps`` uses."""
+    text = re.sub(r"\\frac\{1\}\{1 \+ e\^\{(.*?)\}\}", r"1 / (1 + e^(\1))", latex)
+    for old, new in ((r"\cdot", "·"), (r"\theta", "θ"), (r"\eta", "η"), (r"\,", "")):
+        text = text.replace(old, new)
+    text = re.sub(r"_\{(\w+)\}", r"_\1", text)
+    return re.sub(r"  +", " ", text)
+
+
+class WorkedStepsDisplay:
+    """Worked steps for a notebook: display maths in Jupyter, readable plain text elsewhere.
+
+    Jupyter renders ``_repr_markdown_`` (one ``$$...$$`` line per step); a plain-text view
+    (a terminal, a diff of the committed notebook) shows the same lines without LaTeX.
+    """
+
+    def __init__(self, steps, digits=4):
+        self.steps = list(steps)
+        self.digits = digits
+
+    def _repr_markdown_(self):
+        return worked_steps_markdown(self.steps, self.digits)
+
+    def __repr__(self):
+        return "\n".join(f"{_plain(s.latex)} = {_plain(s.substituted.split(' = ', 1)[1])} = {s.value:.{self.digits}f}"
+                         for s in self.steps)
+
+    __str__ = __repr__
+
+
+def show_worked_steps(steps, digits=4):
+    """Returns a ``WorkedStepsDisplay`` of ``steps``; as a cell's last expression it renders as maths.
+
+    Args:
+        steps: a list of ``WorkedStep`` (from ``worked_steps``).
+        digits: decimals of the value, default 4.
+
+    Example:
+        >>> print(show_worked_steps(worked_steps()[:1]))
+        I_5 = O_1 w_15 + O_2 w_25 + O_3 w_35 + O_4 w_45 + θ_5 = 1 · 0.3 + 1 · (-0.2) + 0 · 0.2 + 1 · 0.1 + 0.2 = 0.4000
+    """
+    return WorkedStepsDisplay(steps, digits)
