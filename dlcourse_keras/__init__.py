@@ -48,6 +48,8 @@ _EXPORTS = {
     "resumable_callbacks": "callbacks",
     "best_model_path": "callbacks",
     "clear_checkpoints": "callbacks",
+    "run_key": "callbacks",
+    "run_finished": "callbacks",
     "distributed_fit": "distribute",
     # NumPy references
     "Perceptron": "numpy_ref.perceptron",

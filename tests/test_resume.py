@@ -225,3 +225,45 @@ def test_callbacks_are_the_keras_ones(tmp_path):
     assert best.monitor == "val_accuracy" and best.filepath.endswith(".keras")
     assert isinstance(backup, keras.callbacks.BackupAndRestore) and backup.delete_checkpoint
     assert backup.backup_dir == str(tmp_path / "09" / "run" / "backup")
+
+
+def test_run_key_fingerprints_the_configuration():
+    config = {"images": 55_000, "epochs": 6, "lr": 2e-3, "widths": (16, 32), "augment": None}
+    key = resume.run_key("09/full/resnet", config)
+    assert key.startswith("09/full/resnet-") and len(key) == len("09/full/resnet-") + 10
+    assert resume.run_dir(key)   # a valid key
+    reordered = dict(reversed(list(config.items())))
+    assert resume.run_key("09/full/resnet", reordered) == key
+    assert resume.run_key("09/full/resnet", {**config, "widths": [16, 32]}) == key
+    assert resume.run_key("09/full/resnet", {**config, "lr": np.float32(2e-3).item()}) != key
+    for change in ({"images": 20_000}, {"epochs": 3}, {"widths": (16, 32, 64)}, {"augment": "flip"}):
+        assert resume.run_key("09/full/resnet", {**config, **change}) != key
+    assert resume.run_key("09/full/vgg", config) != key
+
+
+def test_a_finished_run_is_reused_only_under_its_own_configuration(tmp_path):
+    # The bug this catches: notebook 09 keyed its runs by model name only, so a run
+    # finished under an older configuration was reloaded after the code changed.
+    old, new = {"epochs": 3, "images": 20_000}, {"epochs": 6, "images": 55_000}
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    key_old = resume.run_key("09/m", old)
+    model = _tiny_model()
+    model.fit(x, x[:, :1], validation_data=(x, x[:, :1]), epochs=2, verbose=0,
+              callbacks=resumable_callbacks(key_old, directory=tmp_path))
+    assert resume.run_finished(key_old, tmp_path)
+    assert not resume.run_finished(resume.run_key("09/m", new), tmp_path)
+    assert not resume.run_finished("09/never", tmp_path)
+    # a killed run leaves its backup: not finished, so it is trained again (and resumes)
+    os.makedirs(os.path.join(resume.run_dir(key_old, tmp_path), "backup"))
+    assert not resume.run_finished(key_old, tmp_path)
+
+
+@pytest.mark.parametrize("config, message", [
+    ([1, 2], "must be a dict"), ({"lr": float("nan")}, "lr=nan"), ({"a": {"b": float("inf")}}, "a.b=inf"),
+    ({"f": print}, "f="), ({1: 2}, "config key 1"),
+])
+def test_run_key_rejects_configurations_without_a_stable_fingerprint(config, message):
+    with pytest.raises(ValueError, match=message):
+        resume.run_key("09/m", config)
+    with pytest.raises(ValueError, match="key="):
+        resume.run_key("../up", {})

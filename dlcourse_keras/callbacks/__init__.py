@@ -8,4 +8,4 @@ from .early_stopping import TeachingEarlyStopping
 from .gradient_norm import GradientNormHistory
 from .live_plot import LiveLossPlot
 from .monitors import DeadReLUMonitor, WeightChangeMonitor, dead_fraction, relu_outputs
-from .resume import best_model_path, clear_checkpoints, resumable_callbacks
+from .resume import best_model_path, clear_checkpoints, resumable_callbacks, run_finished, run_key

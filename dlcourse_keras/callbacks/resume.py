@@ -17,7 +17,9 @@ On disk, one folder per run, keyed by notebook and run (``"09/resnet_seed0"``)::
 ``~/.cache/dlcourse_keras/checkpoints``.
 """
 
+import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -75,6 +77,80 @@ def best_model_path(key, directory=None):
     >>> # model = keras.models.load_model(path)
     """
     return os.path.join(run_dir(key, directory), _BEST_MODEL)
+
+
+def _plain(value, where):
+    # JSON-able copy of a run's configuration, with every float finite
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"config {where}={value!r} must be finite (NaN and inf are not allowed).")
+        return value
+    if isinstance(value, np.generic):
+        return _plain(value.item(), where)
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"config key {k!r} in {where} must be a string.")
+            out[k] = _plain(v, f"{where}.{k}" if where else k)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise ValueError(f"config {where or 'value'}={value!r} must be made of numbers, strings, bools, "
+                     "None, lists and dicts (so that it has a stable fingerprint).")
+
+
+def run_key(key, config):
+    """``key`` with a fingerprint of the run's configuration appended: ``"09/full/resnet-3f2a9c1b0d"``.
+
+    A resumable run is found again by its key. If the key names only the model,
+    a finished run trained under an older configuration (fewer images, other
+    epochs, another learning rate, another architecture) is silently reloaded
+    after the code changed. Putting the configuration into the key makes any
+    change start a new run, while re-running the same code still resumes or
+    reloads. The fingerprint is the first 10 hex digits of the SHA-256 of the
+    configuration as canonical JSON (sorted keys), so the order of a dict's
+    entries does not matter; a ``config.json`` is not needed to find the run.
+
+    Used by ``notebooks/09_cnn_architectures.ipynb``; Keras has no equivalent
+    (``BackupAndRestore`` trusts its folder).
+
+    Args:
+        key: the run's name, as in :func:`resumable_callbacks`.
+        config: a dict of everything that changes the result (numbers, strings,
+            bools, None, lists and dicts; floats finite).
+
+    Returns:
+        The key to give :func:`resumable_callbacks` and :func:`best_model_path`.
+
+    Example:
+
+    >>> run_key("09/full/resnet", {"images": 55000, "epochs": 6, "lr": 2e-3})   # doctest: +SKIP
+    '09/full/resnet-...'
+    """
+    run_dir(key)   # validates the key
+    if not isinstance(config, dict):
+        raise ValueError(f"config={config!r} must be a dict of the run's settings.")
+    text = json.dumps(_plain(config, ""), sort_keys=True, separators=(",", ":"))
+    return f"{key}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+
+def run_finished(key, directory=None):
+    """True when the run ``key`` completed: its best model exists and its backup was deleted.
+
+    ``BackupAndRestore`` deletes its backup only when ``fit`` ends normally, so a
+    run killed mid-way (backup present) or never started (no best model) is not
+    finished and should be trained (it resumes).
+
+    Args:
+        key: the run's name (see :func:`run_key`).
+        directory: root folder of all runs, as in :func:`resumable_callbacks`.
+    """
+    folder = run_dir(key, directory)
+    return (os.path.exists(os.path.join(folder, _BEST_MODEL))
+            and not os.path.isdir(os.path.join(folder, _BACKUP)))
 
 
 def clear_checkpoints(key, directory=None):
