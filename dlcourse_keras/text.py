@@ -1,13 +1,16 @@
 """Text helpers around ``keras.layers.TextVectorization``: standardization, splits, reports.
 
-They wrap Keras rather than replace it: :func:`make_vectorizer` returns an adapted
-``TextVectorization`` layer, :func:`raw_text_model` puts it in front of any model so the
-saved ``.keras`` file takes raw strings. Taught in notebook ``12_lstm_sentiment``; also
-usable by the sequence-to-sequence notebook 13.
+They wrap Keras rather than replace it: :func:`make_vectorizer` returns an adapted (or
+given-vocabulary) ``TextVectorization`` layer, :func:`raw_text_model` puts it in front of any
+model so the saved ``.keras`` file takes raw strings. Taught in notebook ``12_lstm_sentiment``.
+The translation helpers at the end (:func:`standardize_text` for English and French,
+:func:`build_vocabulary`, :func:`tokenize`, :func:`detokenize`, :func:`split_by_source`)
+serve the encoder-decoder of notebook ``13_translation``.
 """
 
 import collections
 import math
+import re
 
 import numpy as np
 
@@ -61,15 +64,16 @@ def standardize_keep_negations(texts):
 standardize_keep_negations = _register(standardize_keep_negations)
 
 
-def make_vectorizer(texts, max_tokens=20000, output_sequence_length=None, output_mode="int",
-                    ngrams=None, standardize=standardize_keep_negations):
+def make_vectorizer(texts=None, max_tokens=20000, output_sequence_length=None, output_mode="int",
+                    ngrams=None, standardize=standardize_keep_negations, vocabulary=None):
     """An adapted ``keras.layers.TextVectorization`` (vocabulary learnt from ``texts`` only).
 
     Adapt it on the training split only, so the validation and test words stay unseen.
     Index 0 is padding and 1 is out-of-vocabulary (``[UNK]``) in ``"int"`` mode.
 
     Args:
-        texts: training texts (a list of str or a string tensor).
+        texts: training texts (a list of str or a string tensor) to adapt on; None when
+            ``vocabulary`` is given. Default None.
         max_tokens: vocabulary cap including padding and ``[UNK]``; None for no cap.
             Default 20000.
         output_sequence_length: pad or cut to this many tokens (``"int"`` mode); None pads
@@ -77,6 +81,8 @@ def make_vectorizer(texts, max_tokens=20000, output_sequence_length=None, output
         output_mode: ``"int"``, ``"multi_hot"``, ``"count"`` or ``"tf_idf"``. Default "int".
         ngrams: None or an int n: also count 2..n-grams (bag-of-words modes). Default None.
         standardize: a callable or Keras's names. Default :func:`standardize_keep_negations`.
+        vocabulary: a fixed list of tokens (without ``""`` and ``"[UNK]"``) instead of
+            adapting; then ``max_tokens`` is ignored. Default None.
 
     Returns:
         The adapted layer.
@@ -88,6 +94,12 @@ def make_vectorizer(texts, max_tokens=20000, output_sequence_length=None, output
     [[3, 2, 1]]
     """
     keras = _keras()
+    if (texts is None) == (vocabulary is None):
+        raise ValueError("make_vectorizer needs exactly one of texts= (to adapt on) and "
+                         f"vocabulary= (fixed tokens); got texts={'None' if texts is None else 'given'}, "
+                         f"vocabulary={'None' if vocabulary is None else 'given'}.")
+    if vocabulary is not None:
+        max_tokens = None
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
                                    or max_tokens < 3):
         raise ValueError(f"max_tokens={max_tokens!r} must be None or an int >= 3.")
@@ -100,8 +112,10 @@ def make_vectorizer(texts, max_tokens=20000, output_sequence_length=None, output
         raise ValueError(f"output_mode={output_mode!r} must be one of {allowed}.")
     layer = keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=standardize, output_mode=output_mode, ngrams=ngrams,
-        output_sequence_length=output_sequence_length if output_mode == "int" else None)
-    layer.adapt(list(texts))
+        output_sequence_length=output_sequence_length if output_mode == "int" else None,
+        vocabulary=None if vocabulary is None else list(vocabulary))
+    if vocabulary is None:
+        layer.adapt(list(texts), batch_size=4096)
     return layer
 
 
@@ -249,3 +263,92 @@ def raw_text_model(vectorizer, model, name="raw_text_model"):
     inputs = keras.Input(shape=(), dtype="string", name="text")
     outputs = model(vectorizer(inputs))
     return keras.Model(inputs, outputs, name=name)
+
+
+# ------------------------------------------------------------------ translation (notebook 13)
+def standardize_text(text):
+    """Lower-cases and splits punctuation off words, keeping French elisions (TF only).
+
+    ``"J’ai vu l'homme !"`` -> ``"j' ai vu l' homme !"``: curly apostrophes become
+    straight, narrow and non-breaking spaces plain, and ``. , ! ? ; : « » " ( )`` become
+    tokens of their own; hyphenated words (``peut-être``) stay whole, as in BLEU's 13a
+    tokeniser.
+    """
+    tf = _tf()
+    text = tf.strings.lower(text, encoding="utf-8")
+    text = tf.strings.regex_replace(text, "[’‘`]", "'")
+    text = tf.strings.regex_replace(text, "[\u00a0\u2009\u202f]", " ")
+    text = tf.strings.regex_replace(text, "([.,!?;:«»\"()&$%+])", " \\1 ")
+    text = tf.strings.regex_replace(text, "'", "' ")
+    return tf.strings.strip(text)
+
+
+standardize_text = _register(standardize_text)
+
+
+def normalize_punctuation(text):
+    """Curly apostrophes to straight ones and narrow or non-breaking spaces to plain spaces.
+
+    The Python twin of the first steps of :func:`standardize_text`, for text that is not
+    vectorized: BLEU references (Tatoeba's French writes ``thé\u202f?``), so that they are
+    spelled the way the model writes.
+    """
+    return re.sub("[\u00a0\u2009\u202f]", " ", re.sub("[’‘`]", "'", text))
+
+
+def detokenize(tokens):
+    """Target tokens -> a sentence: words joined by spaces, elisions re-attached (``j' ai`` -> ``j'ai``)."""
+    return re.sub(r"' ", "'", " ".join(tokens)).strip()
+
+
+def build_vocabulary(texts, max_tokens, standardize=None):
+    """The ``max_tokens - 2`` most frequent tokens of ``texts`` (padding and ``[UNK]`` take two ids).
+
+    Args:
+        texts: training texts.
+        max_tokens: int >= 3, the vocabulary size including padding and ``[UNK]``.
+        standardize: as in :func:`make_vectorizer`. Default None: :func:`standardize_text`.
+    """
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3:
+        raise ValueError(f"max_tokens={max_tokens!r} must be an integer >= 3.")
+    vectorizer = make_vectorizer(texts, max_tokens=max_tokens,
+                                 standardize=standardize or standardize_text)
+    return vectorizer.get_vocabulary()[2:]
+
+
+def tokenize(texts, standardize=None):
+    """Token lists of ``texts`` as a whitespace-splitting vectorizer sees them (lengths, plot labels).
+
+    ``standardize`` is a callable on a string tensor; default None: :func:`standardize_text`.
+    """
+    tf = _tf()
+    ragged = tf.strings.split((standardize or standardize_text)(tf.constant(list(texts))))
+    return [[t.decode("utf-8") for t in row] for row in ragged.to_list()]
+
+
+def split_by_source(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
+    """Splits translation pairs so that no source sentence appears in two splits.
+
+    Pairs that share a source (one English sentence, several French translations) are
+    grouped first; the groups are shuffled and cut by ``fractions``.
+
+    Args:
+        pairs: list of ``(source, target)``.
+        fractions: shares of the train, validation and test splits (sum 1).
+        seed: shuffling seed. Default 0.
+
+    Returns:
+        three lists of ``(source, [targets...])``, in shuffled order.
+    """
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions={fractions!r} must be three shares >= 0 that sum to 1.")
+    groups = {}
+    for source, target in pairs:
+        groups.setdefault(source, []).append(target)
+    sources = sorted(groups)
+    np.random.default_rng(seed).shuffle(sources)
+    n_train = int(round(fractions[0] * len(sources)))
+    n_val = int(round(fractions[1] * len(sources)))
+    cuts = (sources[:n_train], sources[n_train:n_train + n_val], sources[n_train + n_val:])
+    return tuple([(s, groups[s]) for s in part] for part in cuts)

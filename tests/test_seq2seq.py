@@ -1,4 +1,4 @@
-"""Seq2SeqTranslator: text handling, split, teacher forcing vs step-by-step decoding,
+"""Seq2SeqTranslator: teacher forcing vs step-by-step decoding,
 learning a toy task, and a .keras round trip in a fresh process."""
 
 import os
@@ -10,9 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from dlcourse_keras.models.seq2seq import (Seq2SeqTranslator, build_vocabulary, detokenize,
-                                           normalize_punctuation,
-                                           split_by_source, tokenize, translation_loss)
+from dlcourse_keras.models.seq2seq import Seq2SeqTranslator, translation_loss
+from dlcourse_keras.text import build_vocabulary, tokenize
 from dlcourse_keras.seeding import seed_everything
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,29 +36,6 @@ def small_translator(attention=True, cell="gru", **kwargs):
                              build_vocabulary([p[1] for p in pairs], 20),
                              embedding_dim=8, units=16, attention=attention, cell=cell,
                              max_source_length=6, max_target_length=6, **kwargs)
-
-
-def test_tokenize_and_detokenize():
-    assert tokenize(["J’ai vu l'homme, peut-être\u202f!"]) == [
-        ["j'", "ai", "vu", "l'", "homme", ",", "peut-être", "!"]]
-    assert detokenize(["j'", "ai", "vu", "l'", "homme", "!"]) == "j'ai vu l'homme !"
-    assert normalize_punctuation("J’ai du thé\u202f? Oui\u00a0!") == "J'ai du thé ? Oui !"
-
-
-def test_split_by_source_keeps_every_reference_in_one_split():
-    pairs = [("a", "x"), ("a", "y"), ("b", "z"), ("c", "w"), ("d", "v"), ("a", "u")] * 1
-    pairs += [(f"s{i}", f"t{i}") for i in range(40)]
-    splits = split_by_source(pairs, (0.6, 0.2, 0.2), seed=1)
-    sources = [{s for s, _ in part} for part in splits]
-    assert not (sources[0] & sources[1] or sources[0] & sources[2] or sources[1] & sources[2])
-    assert sum(len(part) for part in splits) == len({s for s, _ in pairs})
-    refs = {s: r for part in splits for s, r in part}
-    assert sorted(refs["a"]) == ["u", "x", "y"]
-    assert [len(p) for p in splits] == [26, 9, 9]
-    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=1) == splits
-    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=2) != splits
-    with pytest.raises(ValueError, match="fractions"):
-        split_by_source(pairs, (0.5, 0.2, 0.2))
 
 
 def test_training_arrays_shift_by_one():

@@ -1,4 +1,5 @@
-"""Text helpers: standardization keeps negations, splits, reports, tf.data and raw-string models."""
+"""Text helpers: standardization keeps negations, splits, reports, tf.data and raw-string models;
+the translation helpers (French-aware tokens, split by source sentence)."""
 
 import os
 import subprocess
@@ -10,8 +11,10 @@ import pytest
 import tensorflow as tf
 
 from dlcourse_keras.seeding import seed_everything
-from dlcourse_keras.text import (make_text_dataset, make_vectorizer, raw_text_model, split_report,
-                                 standardize_keep_negations, stratified_split, vocabulary_report)
+from dlcourse_keras.text import (build_vocabulary, detokenize, make_text_dataset, make_vectorizer,
+                                 normalize_punctuation, raw_text_model, split_by_source,
+                                 split_report, standardize_keep_negations, standardize_text,
+                                 stratified_split, tokenize, vocabulary_report)
 
 
 def standardized(texts):
@@ -114,3 +117,39 @@ def test_raw_text_model_saves_and_predicts_the_same_in_a_fresh_process(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     got = [float(v) for v in out.stdout.split()[-3:]]
     np.testing.assert_allclose(got, expected.ravel(), atol=1e-6)
+
+
+# ---------------------------------------------------------------- translation (notebook 13)
+def test_tokenize_and_detokenize():
+    assert tokenize(["J’ai vu l'homme, peut-être\u202f!"]) == [
+        ["j'", "ai", "vu", "l'", "homme", ",", "peut-être", "!"]]
+    assert detokenize(["j'", "ai", "vu", "l'", "homme", "!"]) == "j'ai vu l'homme !"
+    assert normalize_punctuation("J’ai du thé\u202f? Oui\u00a0!") == "J'ai du thé ? Oui !"
+
+
+def test_split_by_source_keeps_every_reference_in_one_split():
+    pairs = [("a", "x"), ("a", "y"), ("b", "z"), ("c", "w"), ("d", "v"), ("a", "u")] * 1
+    pairs += [(f"s{i}", f"t{i}") for i in range(40)]
+    splits = split_by_source(pairs, (0.6, 0.2, 0.2), seed=1)
+    sources = [{s for s, _ in part} for part in splits]
+    assert not (sources[0] & sources[1] or sources[0] & sources[2] or sources[1] & sources[2])
+    assert sum(len(part) for part in splits) == len({s for s, _ in pairs})
+    refs = {s: r for part in splits for s, r in part}
+    assert sorted(refs["a"]) == ["u", "x", "y"]
+    assert [len(p) for p in splits] == [26, 9, 9]
+    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=1) == splits
+    assert split_by_source(pairs, (0.6, 0.2, 0.2), seed=2) != splits
+    with pytest.raises(ValueError, match="fractions"):
+        split_by_source(pairs, (0.5, 0.2, 0.2))
+
+
+def test_vectorizer_from_a_fixed_vocabulary():
+    vec = make_vectorizer(vocabulary=["je", "suis", "!"], output_sequence_length=5,
+                          standardize=standardize_text)
+    assert vec.get_vocabulary() == ["", "[UNK]", "je", "suis", "!"]
+    assert vec(["Je suis là !"]).numpy().tolist() == [[2, 3, 1, 4, 0]]
+    assert build_vocabulary(["Je suis là !", "je suis"], 4) == ["suis", "je"]
+    with pytest.raises(ValueError, match="exactly one of texts"):
+        make_vectorizer(["a"], vocabulary=["a"])
+    with pytest.raises(ValueError, match="exactly one of texts"):
+        make_vectorizer()

@@ -12,115 +12,23 @@ look back at any source word. Training uses teacher forcing: the decoder is fed 
 previous target word. Inference feeds back its own prediction, by greedy decoding or beam
 search (:mod:`dlcourse_keras.models.decoding`).
 
-Text goes through ``keras.layers.TextVectorization`` with :func:`standardize_text` (TF
-only: it uses ``tf.strings``). Taught in notebook 13 (translation).
+Text goes through ``keras.layers.TextVectorization`` with
+:func:`dlcourse_keras.text.standardize_text` (TF only: it uses ``tf.strings``); the text
+helpers (vocabulary, tokenizing, the split by source) live in :mod:`dlcourse_keras.text`. Taught in notebook 13 (translation).
 """
-
-import re
 
 import keras
 import numpy as np
 
 from ..layers.attention import BahdanauAttention
+from ..text import detokenize, make_vectorizer, standardize_text
 from .decoding import beam_search, greedy_decode
 
 START, END = "[start]", "[end]"
 _CELLS = ("gru", "lstm")
 
 
-# ------------------------------------------------------------------ text
-@keras.saving.register_keras_serializable(package="dlcourse_keras")
-def standardize_text(text):
-    """Lower-cases and splits punctuation off words, keeping French elisions (TF only).
-
-    ``"J’ai vu l'homme !"`` -> ``"j' ai vu l' homme !"``: curly apostrophes become
-    straight, narrow and non-breaking spaces plain, and ``. , ! ? ; : « » " ( )`` become
-    tokens of their own; hyphenated words (``peut-être``) stay whole, as in BLEU's 13a
-    tokeniser.
-    """
-    import tensorflow as tf
-
-    text = tf.strings.lower(text, encoding="utf-8")
-    text = tf.strings.regex_replace(text, "[’‘`]", "'")
-    text = tf.strings.regex_replace(text, "[\u00a0\u2009\u202f]", " ")
-    text = tf.strings.regex_replace(text, "([.,!?;:«»\"()&$%+])", " \\1 ")
-    text = tf.strings.regex_replace(text, "'", "' ")
-    return tf.strings.strip(text)
-
-
-def normalize_punctuation(text):
-    """Curly apostrophes to straight ones and narrow or non-breaking spaces to plain spaces.
-
-    The Python twin of the first steps of :func:`standardize_text`, for text that is not
-    vectorized: BLEU references (Tatoeba's French writes ``thé\u202f?``), so that they are
-    spelled the way the model writes.
-    """
-    return re.sub("[\u00a0\u2009\u202f]", " ", re.sub("[’‘`]", "'", text))
-
-
-def detokenize(tokens):
-    """Target tokens -> a sentence: words joined by spaces, elisions re-attached (``j' ai`` -> ``j'ai``)."""
-    return re.sub(r"' ", "'", " ".join(tokens)).strip()
-
-
-def make_vectorizer(vocabulary=None, max_tokens=None, sequence_length=None):
-    """A ``TextVectorization`` layer with :func:`standardize_text` and whitespace split.
-
-    Args:
-        vocabulary: list of tokens (without ``""`` and ``"[UNK]"``), or None to adapt later.
-        max_tokens: vocabulary cap when adapting (``""`` and ``"[UNK]"`` included). Default None.
-        sequence_length: pad/cut outputs to this length. Default None (longest in batch).
-    """
-    return keras.layers.TextVectorization(
-        max_tokens=max_tokens, standardize=standardize_text, split="whitespace",
-        output_mode="int", output_sequence_length=sequence_length, vocabulary=vocabulary)
-
-
-def build_vocabulary(texts, max_tokens):
-    """The ``max_tokens - 2`` most frequent tokens of ``texts`` (padding and ``[UNK]`` take two ids)."""
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3:
-        raise ValueError(f"max_tokens={max_tokens!r} must be an integer >= 3.")
-    vectorizer = make_vectorizer(max_tokens=max_tokens)
-    vectorizer.adapt(list(texts), batch_size=4096)
-    return vectorizer.get_vocabulary()[2:]
-
-
-def tokenize(texts):
-    """Token lists of ``texts`` as the vectorizer sees them (for lengths and plot labels)."""
-    import tensorflow as tf
-
-    ragged = tf.strings.split(standardize_text(tf.constant(list(texts))))
-    return [[t.decode("utf-8") for t in row] for row in ragged.to_list()]
-
-
-def split_by_source(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
-    """Splits translation pairs so that no source sentence appears in two splits.
-
-    Pairs that share a source (one English sentence, several French translations) are
-    grouped first; the groups are shuffled and cut by ``fractions``.
-
-    Args:
-        pairs: list of ``(source, target)``.
-        fractions: shares of the train, validation and test splits (sum 1).
-        seed: shuffling seed. Default 0.
-
-    Returns:
-        three lists of ``(source, [targets...])``, in shuffled order.
-    """
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions={fractions!r} must be three shares >= 0 that sum to 1.")
-    groups = {}
-    for source, target in pairs:
-        groups.setdefault(source, []).append(target)
-    sources = sorted(groups)
-    np.random.default_rng(seed).shuffle(sources)
-    n_train = int(round(fractions[0] * len(sources)))
-    n_val = int(round(fractions[1] * len(sources)))
-    cuts = (sources[:n_train], sources[n_train:n_train + n_val], sources[n_train + n_val:])
-    return tuple([(s, groups[s]) for s in part] for part in cuts)
-
-
+# ------------------------------------------------------------------ loss
 def translation_loss():
     """Token cross-entropy from logits that ignores padding (id 0)."""
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
@@ -196,10 +104,12 @@ class Seq2SeqTranslator(keras.Model):
         self.target_vocabulary = [t for t in target_vocabulary if t not in ("", "[UNK]", START, END)]
 
         target_tokens = [START, END] + self.target_vocabulary
-        self.source_vectorizer = make_vectorizer(self.source_vocabulary,
-                                                 sequence_length=self.max_source_length)
-        self.target_vectorizer = make_vectorizer(target_tokens,
-                                                 sequence_length=self.max_target_length + 2)
+        self.source_vectorizer = make_vectorizer(
+            vocabulary=self.source_vocabulary, output_sequence_length=self.max_source_length,
+            standardize=standardize_text)
+        self.target_vectorizer = make_vectorizer(
+            vocabulary=target_tokens, output_sequence_length=self.max_target_length + 2,
+            standardize=standardize_text)
         self.target_tokens = ["", "[UNK]"] + target_tokens
         self.start_id, self.end_id = 2, 3
 
