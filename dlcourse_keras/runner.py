@@ -200,6 +200,23 @@ class _StopRequested(Exception):
     """Raised before a cell starts once the run has been told to stop."""
 
 
+def _kernel_process(client):
+    """``(pid, process group)`` of a notebook client's kernel, or None where unknown.
+
+    jupyter-client >= 7 exposes them on ``km.provisioner``; 6.x (Colab's) only keeps the
+    ``Popen`` as ``km.kernel``, and starts the kernel in a session of its own, so its group
+    is read from the pid.
+    """
+    km = getattr(client, "km", None)
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) or getattr(getattr(km, "kernel", None), "pid", None)
+    pgid = getattr(provisioner, "pgid", None)
+    if pid and not pgid:
+        with contextlib.suppress(OSError):
+            pgid = os.getpgid(pid)
+    return pid, pgid
+
+
 class _RunControl:
     """Tracks running kernels and the stop request of one ``run_course`` call."""
 
@@ -234,9 +251,7 @@ class _RunControl:
         with self._lock:
             clients = list(self._clients.values())
         for client in clients:
-            provisioner = getattr(getattr(client, "km", None), "provisioner", None)
-            pid = getattr(provisioner, "pid", None)
-            pgid = getattr(provisioner, "pgid", None)
+            pid, pgid = _kernel_process(client)
             with contextlib.suppress(OSError):
                 if pgid and pgid != os.getpgrp():
                     os.killpg(pgid, signal.SIGKILL)

@@ -437,3 +437,25 @@ def test_sigterm_with_parallel_kernels_stops_them_all(tmp_path):
     while any(map(_alive, kernels)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(_alive, kernels)), "a kernel outlived the run"
+
+
+def test_kernel_process_is_found_with_old_and_new_jupyter_client():
+    """jupyter-client >= 7 keeps the kernel on km.provisioner; 6.1 (Colab's) only as km.kernel."""
+    import subprocess
+    import types
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        old = types.SimpleNamespace(km=types.SimpleNamespace(kernel=child))
+        new = types.SimpleNamespace(km=types.SimpleNamespace(
+            provisioner=types.SimpleNamespace(pid=child.pid, pgid=child.pid)))
+        assert runner._kernel_process(old) == (child.pid, os.getpgid(child.pid)) == (child.pid, child.pid)
+        assert runner._kernel_process(new) == (child.pid, child.pid)
+        assert runner._kernel_process(types.SimpleNamespace()) == (None, None)
+        control = runner._RunControl()
+        control.started("00", old)
+        control.kill_kernels()
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
