@@ -28,6 +28,13 @@ import sys
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Bounds on packages we do not depend on directly, added to the oldest environment only.
+# tensorflow-metadata >= 1.18 (pulled in by tensorflow-datasets) ships modules generated with
+# protobuf 6 while still declaring protobuf >= 4.21, and TensorFlow 2.19 caps protobuf below 6:
+# pip pairs them and `import tensorflow_datasets` fails ("Detected incompatible Protobuf
+# Gencode/Runtime versions"). Colab's own runtime has tensorflow-metadata 1.17 with TF 2.19.
+# A bound in pyproject.toml would be wrong for TF >= 2.20, whose protobuf 6/7 needs the newer one.
+TRANSITIVE_BOUNDS = ["tensorflow-metadata<1.18"]
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 
 
@@ -103,7 +110,7 @@ def build_venv(venv, python, pins, rebuild=False):
     and ``pip check`` must be clean, otherwise the script exits with the difference.
     """
     stamp_path = os.path.join(venv, ".dlcourse-oldest-pins")
-    digest = hashlib.sha256("\n".join([python] + pins).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join([python] + pins + TRANSITIVE_BOUNDS).encode()).hexdigest()
     vpython = os.path.join(venv, "bin", "python")
     if not rebuild and os.path.exists(stamp_path) and open(stamp_path).read().strip() == digest:
         print(f"{venv}: up to date with the pins", flush=True)
@@ -120,7 +127,7 @@ def build_venv(venv, python, pins, rebuild=False):
     else:  # same interpreter, other pins: pip moves the changed packages (--rebuild starts afresh)
         print(f"{venv}: pins changed, updating in place", flush=True)
     # One resolver run: the exact pins plus this checkout (editable); pip fails if they conflict.
-    _run([vpython, "-m", "pip", "install", "--quiet", *pins, "-e", ROOT])
+    _run([vpython, "-m", "pip", "install", "--quiet", *pins, *TRANSITIVE_BOUNDS, "-e", ROOT])
     names = [re.split(r"[\[=]", p, maxsplit=1)[0] for p in pins]
     got = _installed_versions(vpython, names)
     wrong = {n: v for n, v, p in zip(names, got.values(), pins) if not same_version(v, p.split("==")[1])}
@@ -147,7 +154,7 @@ def main(argv=None):
         print("\n".join(pins))
         return 0
     python = args.python or oldest_python()
-    print("oldest pins:", " ".join(pins), flush=True)
+    print("oldest pins:", " ".join(pins), "| transitive bounds:", " ".join(TRANSITIVE_BOUNDS), flush=True)
     vpython = build_venv(args.venv, python, pins, rebuild=args.rebuild)
 
     env = dict(os.environ, DLCOURSE_PROFILE="smoke", PYTHONPATH=ROOT)

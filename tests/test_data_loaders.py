@@ -375,3 +375,22 @@ def test_the_printed_source_line_names_no_machine_path(mirror_env, capsys):
     line = capsys.readouterr().out
     assert "[data] fra_eng: from mirror" in line
     assert mirror_env not in line, "committed notebook outputs must not carry this machine's paths"
+
+
+def test_a_broken_tensorflow_datasets_import_says_how_to_repair_it(monkeypatch):
+    """TF 2.19's protobuf 5 with tensorflow-metadata >= 1.18 fails inside protobuf: say why."""
+    import builtins
+
+    from dlcourse_keras.data.sources import import_tfds
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name == "tensorflow_datasets":
+            raise RuntimeError("Detected incompatible Protobuf Gencode/Runtime versions")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "tensorflow_datasets", raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(ImportError, match="tensorflow-metadata < 1.18"):
+        import_tfds()

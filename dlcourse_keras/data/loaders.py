@@ -14,7 +14,8 @@ import numpy as np
 from ..metrics import record_data_source
 from . import formats
 from .registry import get_spec
-from .sources import fetch, local_files, locate, require, tfds_version_dir  # noqa: F401  (fetch is public)
+from .sources import (fetch, import_tfds, local_files, locate, require,  # noqa: F401  (fetch is public)
+                      tfds_version_dir)
 
 _LAST_SOURCE = {}
 
@@ -275,7 +276,7 @@ def load_tfds(name, split="train", as_supervised=True, quiet=False):
     if spec.kind != "tfds":
         raise ValueError(f"name={name!r} is a data set of kind {spec.kind!r}, not a TFDS set.")
     location = _files(spec, quiet)
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     # reads the prepared files alone: no builder code, no network
     builder = tfds.builder_from_directory(tfds_version_dir(location.detail, spec))

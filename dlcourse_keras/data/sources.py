@@ -68,6 +68,26 @@ def local_path(root, spec, data_file, source):
     return os.path.join(root, data_file.path)
 
 
+def import_tfds():
+    """``tensorflow_datasets``, or an ImportError that says how to repair a broken install.
+
+    tensorflow-metadata >= 1.18 (a dependency of tensorflow-datasets) needs protobuf >= 6, yet
+    declares an older floor; with TensorFlow 2.19 (protobuf < 6) pip installs the pair and the
+    import fails deep inside protobuf.
+    """
+    try:
+        import tensorflow_datasets as tfds
+    except Exception as exc:  # protobuf's VersionError is no ImportError
+        import google.protobuf
+
+        raise ImportError(
+            f"tensorflow_datasets could not be imported ({type(exc).__name__}: {exc}). "
+            f"protobuf is {google.protobuf.__version__}; with protobuf < 6 (TensorFlow 2.19) "
+            "install tensorflow-metadata < 1.18 (pip install 'tensorflow-metadata<1.18'), or "
+            "upgrade TensorFlow so that protobuf >= 6 is allowed.") from exc
+    return tfds
+
+
 def tfds_version_dir(data_dir, spec):
     """The newest prepared version folder of ``spec`` in a TFDS ``data_dir``
     (``<data_dir>/<tfds name>[/<config>]/<version>/dataset_info.json``), or None."""
@@ -360,7 +380,7 @@ def _builder(spec):
 
 
 def _tfds_prepare(spec, data_dir):
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     with file_lock(os.path.join(data_dir, spec.tfds_name)):
         tfds.builder(spec.tfds_name, data_dir=data_dir).download_and_prepare()
