@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlcourse_keras.models.seq2seq import Seq2SeqTranslator, translation_loss
+from dlcourse_keras.models.seq2seq import Seq2SeqTranslator, length_batches, translation_loss
 from dlcourse_keras.text import build_vocabulary, tokenize
 from dlcourse_keras.seeding import seed_everything
 
@@ -48,10 +48,11 @@ def test_training_arrays_shift_by_one():
     assert [model.target_tokens[i] for i in target_out[0] if i] == ["deux", "un", "!", "[end]"]
 
 
-@pytest.mark.parametrize("attention, cell", [(True, "gru"), (False, "lstm")])
-def test_step_by_step_decoding_equals_teacher_forced_pass(attention, cell):
+@pytest.mark.parametrize("attention, cell, tie", [(True, "gru", False), (False, "lstm", False),
+                                                  (True, "gru", True)])
+def test_step_by_step_decoding_equals_teacher_forced_pass(attention, cell, tie):
     seed_everything(1)
-    model = small_translator(attention, cell)
+    model = small_translator(attention, cell, tie_embeddings=tie)
     (source, target_in), _ = model.training_arrays(["three one four.", "two."],
                                                    ["quatre un trois !", "deux !"])
     full = keras.ops.convert_to_numpy(model((source, target_in)))
@@ -71,7 +72,8 @@ def test_argument_validation():
     vocab = ["a", "b"]
     for kwargs, name in [({"units": 0}, "units"), ({"cell": "rnn"}, "cell"),
                          ({"attention": "yes"}, "attention"), ({"max_source_length": 2.5},
-                                                                "max_source_length")]:
+                                                                "max_source_length"),
+                         ({"tie_embeddings": 1}, "tie_embeddings")]:
         with pytest.raises(ValueError, match=name):
             Seq2SeqTranslator(vocab, vocab, **kwargs)
     with pytest.raises(ValueError, match="target_vocabulary"):
@@ -83,6 +85,30 @@ def test_argument_validation():
         model.translate(["one."], method="sample")
     with pytest.raises(ValueError, match="list"):
         model.translate("one.")
+
+
+def test_tied_embeddings_compute_the_logits_with_the_target_embedding_matrix(tmp_path):
+    seed_everything(2)
+    tied, untied = small_translator(tie_embeddings=True), small_translator()
+    vocab_size = len(tied.target_tokens)
+    assert tied.project.kernel.shape == (2 * 16, 8) and untied.project.kernel.shape == (2 * 16, vocab_size)
+    assert tied.count_params() < untied.count_params()
+    tied.output_bias.assign(np.linspace(-1, 1, vocab_size).astype("float32"))
+    outputs = np.random.default_rng(0).normal(size=(2, 3, 2 * 16)).astype("float32")
+    table = keras.ops.convert_to_numpy(tied.target_embedding.embeddings)
+    expected = outputs @ keras.ops.convert_to_numpy(tied.project.kernel) @ table.T + np.linspace(-1, 1, vocab_size)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(tied.logits(outputs)), expected, atol=1e-5)
+    # one matrix for reading and writing: a change of a word's embedding moves its logit
+    before = keras.ops.convert_to_numpy(tied.logits(outputs))[..., 5]
+    tied.target_embedding.embeddings.assign(keras.ops.convert_to_numpy(tied.target_embedding.embeddings) * 2)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(tied.logits(outputs))[..., 5] - np.linspace(-1, 1, vocab_size)[5],
+                               2 * (before - np.linspace(-1, 1, vocab_size)[5]), rtol=1e-4, atol=1e-5)
+    tied.save(tmp_path / "tied.keras")
+    reloaded = keras.models.load_model(tmp_path / "tied.keras", safe_mode=True)
+    assert reloaded.tie_embeddings
+    source, target_in = tied.training_arrays(["one two."], ["deux un !"])[0]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded((source, target_in))),
+                               keras.ops.convert_to_numpy(tied((source, target_in))), atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +197,41 @@ def test_attention_learns_a_long_reversal_faster_than_the_fixed_vector():
         mask = y_test > 0
         accuracy[attention] = ((predicted == y_test) & mask).sum() / mask.sum()
     assert accuracy[True] >= 0.85 and accuracy[True] > accuracy[False] + 0.2, accuracy
+
+
+def test_length_batches_hold_every_pair_once_cut_to_their_longest_sentence():
+    pairs = toy_pairs(90, seed=3)
+    model = small_translator()
+    inputs, targets = model.training_arrays([p[0] for p in pairs], [p[1] for p in pairs])
+    dataset = length_batches(inputs, targets, batch_size=16, seed=0)
+    assert int(dataset.cardinality()) == 6
+    batches = list(dataset.as_numpy_iterator())
+    assert [len(b[1]) for b in batches].count(16) == 5 and sum(len(b[1]) for b in batches) == 90
+    seen = []
+    for (source, target_in), target_out in batches:
+        assert source[:, -1].any() and (target_in[:, -1].any() or target_out[:, -1].any())  # no pad column
+        for row in range(len(source)):
+            seen.append((tuple(source[row][source[row] != 0]), tuple(target_out[row][target_out[row] != 0])))
+    expected = [(tuple(s[s != 0]), tuple(t[t != 0])) for s, t in zip(inputs[0], targets)]
+    assert sorted(seen) == sorted(expected)
+    lengths = [b[1].shape[1] for b in batches]
+    assert len(set(lengths)) > 1 and max(lengths) < inputs[1].shape[1] + 1
+    again = list(length_batches(inputs, targets, batch_size=16, seed=0).as_numpy_iterator())
+    other = list(length_batches(inputs, targets, batch_size=16, seed=1).as_numpy_iterator())
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(batches, again))
+    assert not all(a[1].shape == b[1].shape and np.array_equal(a[1], b[1]) for a, b in zip(batches, other))
+    with pytest.raises(ValueError, match="batch_size"):
+        length_batches(inputs, targets, batch_size=0)
+    with pytest.raises(ValueError, match="same"):
+        length_batches(inputs, targets[:5])
+
+
+def test_trimmed_batches_give_the_same_loss_as_padded_ones():
+    seed_everything(4)
+    model = small_translator()
+    model.compile("adam", translation_loss())
+    pairs = toy_pairs(32, seed=4)
+    inputs, targets = model.training_arrays([p[0] for p in pairs], [p[1] for p in pairs])
+    padded = model.evaluate(inputs, targets, batch_size=32, verbose=0)
+    trimmed = model.evaluate(length_batches(inputs, targets, batch_size=32), verbose=0)
+    np.testing.assert_allclose(trimmed, padded, rtol=1e-5)

@@ -40,6 +40,54 @@ def _positive_int(name, value):
     return value
 
 
+def length_batches(inputs, targets, batch_size=64, seed=0):
+    """Teacher-forcing batches of sentences of similar length, each cut to its longest one.
+
+    Padded arrays make every batch as long as the longest sentence of the whole data set;
+    most sentences are far shorter, so most recurrent steps (and softmax rows) would be
+    spent on padding. This sorts the pairs by (target, source) length, with ties broken at
+    random, cuts them into batches of ``batch_size``, trims each batch to the longest
+    source and target in it, and shuffles the order of the batches (Keras's
+    ``bucket_by_sequence_length`` idea, in NumPy). The model computes the same losses
+    either way: padding is masked in the encoder, the decoder and the loss. The order is
+    drawn once from ``seed`` and is the same in every epoch, so a resumed run sees exactly
+    the batches an uninterrupted one would.
+
+    Args:
+        inputs: ``(source_ids, target_in)`` from :meth:`Seq2SeqTranslator.training_arrays`.
+        targets: ``target_out`` from the same call.
+        batch_size: sentences per batch. Default 64.
+        seed: seed of the tie-breaking and of the batch order. Default 0.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``((source_ids, target_in), target_out)`` batches with
+        shapes ``(B, S_batch)`` and ``(B, T_batch)``, for ``Model.fit``.
+    """
+    import tensorflow as tf
+
+    source, target_in = (np.asarray(a) for a in inputs)
+    target_out = np.asarray(targets)
+    if not (len(source) == len(target_in) == len(target_out)) or len(source) == 0:
+        raise ValueError(f"inputs and targets must hold the same, non-zero number of rows; got "
+                         f"{len(source)}, {len(target_in)} and {len(target_out)}.")
+    batch_size = _positive_int("batch_size", batch_size)
+    rng = np.random.default_rng(seed)
+    source_len = (source != 0).sum(axis=1)
+    target_len = np.maximum((target_in != 0).sum(axis=1), (target_out != 0).sum(axis=1))
+    order = np.lexsort((rng.random(len(source)), source_len, target_len))
+    batches = []
+    for begin in range(0, len(order), batch_size):
+        rows = order[begin:begin + batch_size]
+        s, t = max(int(source_len[rows].max()), 1), max(int(target_len[rows].max()), 1)
+        batches.append(((source[rows, :s], target_in[rows, :t]), target_out[rows, :t]))
+    batches = [batches[i] for i in rng.permutation(len(batches))]
+    spec = tf.TensorSpec((None, None), tf.as_dtype(source.dtype))
+    signature = ((spec, tf.TensorSpec((None, None), tf.as_dtype(target_in.dtype))),
+                 tf.TensorSpec((None, None), tf.as_dtype(target_out.dtype)))
+    dataset = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))   # Keras knows the epoch's length
+
+
 # ------------------------------------------------------------------ model
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
 class Seq2SeqTranslator(keras.Model):
@@ -69,6 +117,13 @@ class Seq2SeqTranslator(keras.Model):
         cell: ``"gru"`` or ``"lstm"``. Default ``"gru"``.
         max_source_length: source tokens read (longer inputs are cut). Default 16.
         max_target_length: most target words generated. Default 20.
+        tie_embeddings: compute the logits with the target embedding matrix ``E``
+            (Press and Wolf 2017, "Using the Output Embedding to Improve Language
+            Models"): ``logits = E (W_p o_t) + b``, where ``o_t`` is ``s_t`` or
+            ``[s_t; c_t]`` and ``W_p`` maps it to ``embedding_dim`` values. The softmax
+            layer then costs ``embedding_dim`` instead of ``units`` (or ``2 * units``)
+            multiply-adds per vocabulary word, and each word has one vector for reading
+            and writing. Default False (a full ``Dense`` softmax layer).
         **kwargs: base ``Model`` arguments (``name``...).
 
     Example:
@@ -81,7 +136,7 @@ class Seq2SeqTranslator(keras.Model):
 
     def __init__(self, source_vocabulary, target_vocabulary, embedding_dim=128, units=256,
                  attention=True, attention_units=None, cell="gru", max_source_length=16,
-                 max_target_length=20, **kwargs):
+                 max_target_length=20, tie_embeddings=False, **kwargs):
         super().__init__(**kwargs)
         for name, vocab in (("source_vocabulary", source_vocabulary),
                             ("target_vocabulary", target_vocabulary)):
@@ -90,8 +145,9 @@ class Seq2SeqTranslator(keras.Model):
                                  f"got {str(vocab)[:60]!r}.")
         if cell not in _CELLS:
             raise ValueError(f"cell={cell!r} must be one of {_CELLS}.")
-        if not isinstance(attention, bool):
-            raise ValueError(f"attention={attention!r} must be True or False.")
+        for flag, value in (("attention", attention), ("tie_embeddings", tie_embeddings)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{flag}={value!r} must be True or False.")
         self.embedding_dim = _positive_int("embedding_dim", embedding_dim)
         self.units = _positive_int("units", units)
         self.attention_units = None if attention_units is None else _positive_int(
@@ -99,6 +155,7 @@ class Seq2SeqTranslator(keras.Model):
         self.max_source_length = _positive_int("max_source_length", max_source_length)
         self.max_target_length = _positive_int("max_target_length", max_target_length)
         self.use_attention = attention
+        self.tie_embeddings = tie_embeddings
         self.cell = cell
         self.source_vocabulary = [t for t in source_vocabulary if t not in ("", "[UNK]")]
         self.target_vocabulary = [t for t in target_vocabulary if t not in ("", "[UNK]", START, END)]
@@ -122,7 +179,12 @@ class Seq2SeqTranslator(keras.Model):
         self.decoder = rnn(self.units, return_sequences=True, return_state=True, name="decoder")
         if attention:
             self.attention = BahdanauAttention(self.attention_units or self.units, name="attention")
-        self.project = keras.layers.Dense(len(self.target_tokens), name="project")
+        if tie_embeddings:
+            self.project = keras.layers.Dense(self.embedding_dim, use_bias=False, name="project")
+            self.output_bias = self.add_weight(shape=(len(self.target_tokens),), initializer="zeros",
+                                               name="output_bias")
+        else:
+            self.project = keras.layers.Dense(len(self.target_tokens), name="project")
         # build every weight now, so a reloaded model can receive them
         dummy = np.ones((1, 2), dtype="int32")
         self((dummy, dummy))
@@ -152,7 +214,16 @@ class Seq2SeqTranslator(keras.Model):
             context, weights = self.attention([outputs, encoder_outputs],
                                               mask=[target_mask, source_mask])
             outputs = keras.ops.concatenate([outputs, context], axis=-1)   # softmax reads [s_t; c_t]
-        return self.project(outputs), new_states, weights
+        return self.logits(outputs), new_states, weights
+
+    def logits(self, outputs):
+        """Decoder outputs ``o_t`` -> next-token logits ``(B, T, V)``."""
+        if not self.tie_embeddings:
+            return self.project(outputs)
+        reduced = self.project(outputs)                                   # W_p o_t
+        table = keras.ops.cast(self.target_embedding.embeddings, reduced.dtype)
+        bias = keras.ops.cast(self.output_bias, reduced.dtype)
+        return keras.ops.matmul(reduced, keras.ops.transpose(table)) + bias   # E W_p o_t + b
 
     def call(self, inputs, training=False):
         source_ids, target_in = inputs
@@ -251,4 +322,4 @@ class Seq2SeqTranslator(keras.Model):
                 "embedding_dim": self.embedding_dim, "units": self.units,
                 "attention": self.use_attention, "attention_units": self.attention_units,
                 "cell": self.cell, "max_source_length": self.max_source_length,
-                "max_target_length": self.max_target_length}
+                "max_target_length": self.max_target_length, "tie_embeddings": self.tie_embeddings}
