@@ -76,7 +76,7 @@ def mlp(model_cls=keras.Model, dropout=keras.layers.Dropout, batch_norm=keras.la
 
 def compare(variants, x, y, batch_size, epochs, repeats):
     """variants: name -> (model, callbacks factory). Returns name -> per-step times."""
-    steps = int(np.ceil(len(x) / batch_size))
+    steps = int(np.ceil(len(y) / batch_size))   # len(y): x may be a tuple of inputs
     times = {name: [] for name in variants}
     first = {name: True for name in variants}
     for _ in range(repeats):

@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from dlcourse_keras.models.seq2seq import Seq2SeqTranslator, length_batches, translation_loss
+from dlcourse_keras.models.seq2seq import (Seq2SeqTranslator, length_batches, log_uniform_candidates,
+                                          sampled_token_loss, translation_loss)
 from dlcourse_keras.text import build_vocabulary, tokenize
 from dlcourse_keras.seeding import seed_everything
 
@@ -73,7 +74,9 @@ def test_argument_validation():
     for kwargs, name in [({"units": 0}, "units"), ({"cell": "rnn"}, "cell"),
                          ({"attention": "yes"}, "attention"), ({"max_source_length": 2.5},
                                                                 "max_source_length"),
-                         ({"tie_embeddings": 1}, "tie_embeddings")]:
+                         ({"tie_embeddings": 1}, "tie_embeddings"),
+                         ({"sampled_softmax": 0}, "sampled_softmax"),
+                         ({"sampled_softmax": 2.0}, "sampled_softmax")]:
         with pytest.raises(ValueError, match=name):
             Seq2SeqTranslator(vocab, vocab, **kwargs)
     with pytest.raises(ValueError, match="target_vocabulary"):
@@ -235,3 +238,80 @@ def test_trimmed_batches_give_the_same_loss_as_padded_ones():
     padded = model.evaluate(inputs, targets, batch_size=32, verbose=0)
     trimmed = model.evaluate(length_batches(inputs, targets, batch_size=32), verbose=0)
     np.testing.assert_allclose(trimmed, padded, rtol=1e-5)
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_sampled_loss_over_every_word_equals_the_full_loss(tie):
+    seed_everything(5)
+    model = small_translator(tie_embeddings=tie)
+    (source, target_in), target_out = model.training_arrays(["three one four.", "two."],
+                                                            ["quatre un trois !", "deux !"])
+    full = float(translation_loss()(target_out, model((source, target_in))))
+    encoder_outputs, states, mask = model.encode(source)
+    outputs, _, _ = model.decoder_outputs(target_in, states, encoder_outputs, mask)
+    features, table, bias = model.output_layer(outputs)
+    vocab_size = len(model.target_tokens)
+    n_real = int((target_out != 0).sum())
+    every_word = (np.arange(vocab_size), np.ones((n_real, 1), "float32"), np.ones(vocab_size, "float32"))
+    sampled = float(sampled_token_loss(features, table, bias, target_out, every_word))
+    assert abs(sampled - full) < 1e-5 * max(1.0, full)
+
+
+def test_log_uniform_candidates_follow_zipf_and_depend_only_on_the_seed():
+    ids, expected = log_uniform_candidates(20_000, 50, seed=[3, 1])
+    ids = keras.ops.convert_to_numpy(ids)
+    assert ids.min() >= 0 and ids.max() < 50
+    again, _ = log_uniform_candidates(20_000, 50, seed=[3, 1])
+    other, _ = log_uniform_candidates(20_000, 50, seed=[4, 1])
+    assert np.array_equal(ids, keras.ops.convert_to_numpy(again))
+    assert not np.array_equal(ids, keras.ops.convert_to_numpy(other))
+    counts = np.bincount(ids, minlength=50)
+    want = keras.ops.convert_to_numpy(expected(np.arange(50)))
+    np.testing.assert_allclose(want.sum(), 20_000, rtol=1e-5)
+    # P(0) = log 2 / log 51, about 0.18; each count within 4 binomial standard deviations
+    assert np.all(np.abs(counts - want) < 4 * np.sqrt(want) + 1)
+    assert counts[0] > counts[10] > counts[40]
+    # distinct ids: each once, with the chance of being drawn at all as its expected count
+    distinct, chance = log_uniform_candidates(60, 50, seed=[3, 1], unique=True)
+    distinct = keras.ops.convert_to_numpy(distinct)
+    assert len(set(distinct)) == len(distinct) < 60 and set(distinct) == set(ids[:60])
+    p = want / 20_000
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(chance(np.arange(50))), 1 - (1 - p) ** 60, rtol=1e-5)
+    inclusion = np.mean([np.isin(np.arange(50), keras.ops.convert_to_numpy(
+        log_uniform_candidates(60, 50, seed=[s, 2], unique=True)[0])) for s in range(300)], axis=0)
+    np.testing.assert_allclose(inclusion, 1 - (1 - p) ** 60, atol=0.09)
+
+
+def test_sampled_softmax_training_lowers_the_full_loss_and_resumes_exactly(tmp_path):
+    pairs = toy_pairs(256, seed=6)
+    english, french = [p[0] for p in pairs], [p[1] for p in pairs]
+
+    def fresh(sampled_softmax=5):
+        seed_everything(6)
+        model = Seq2SeqTranslator(build_vocabulary(english, 20), build_vocabulary(french, 20),
+                                  embedding_dim=8, units=16, max_source_length=6,
+                                  max_target_length=6, tie_embeddings=True,
+                                  sampled_softmax=sampled_softmax)
+        model.compile(keras.optimizers.Adam(0.01), translation_loss())
+        return model
+
+    model, full = fresh(), fresh(None)
+    x, y = model.training_arrays(english, french)
+    before = model.evaluate(x, y, verbose=0)
+    history = model.fit(x, y, epochs=8, batch_size=32, shuffle=False, verbose=0)
+    full.fit(x, y, epochs=8, batch_size=32, shuffle=False, verbose=0)
+    after, after_full = model.evaluate(x, y, verbose=0), full.evaluate(x, y, verbose=0)  # full softmax
+    assert list(history.history) == ["loss"] and np.isfinite(history.history["loss"]).all()
+    # 5 of the 17 words per step: most of the full softmax's progress
+    assert before - after > 0.5 * (before - after_full)
+    # two epochs, saved, reloaded and two more: the same weights as four at once
+    whole, half = fresh(), fresh()
+    whole.fit(x, y, epochs=4, batch_size=32, shuffle=False, verbose=0)
+    half.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    half.save(tmp_path / "half.keras")
+    resumed = keras.models.load_model(tmp_path / "half.keras", safe_mode=True)
+    assert resumed.sampled_softmax == 5
+    resumed.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    assert len(whole.weights) == len(resumed.weights)
+    for a, b in zip(whole.weights, resumed.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-5)

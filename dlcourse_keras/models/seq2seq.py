@@ -40,6 +40,80 @@ def _positive_int(name, value):
     return value
 
 
+def log_uniform_candidates(num_sampled, num_classes, seed, unique=False):
+    """Draws ``num_sampled`` class ids from the log-uniform (Zipf) distribution, statelessly.
+
+    ``P(k) = (log(k + 2) - log(k + 1)) / log(V + 1)`` for ``k = 0..V-1``: frequent words
+    (small ids, as :func:`~dlcourse_keras.text.build_vocabulary` orders them) are drawn
+    most often. This is ``tf.random.log_uniform_candidate_sampler`` with ``unique=False``,
+    but keyed by an explicit ``seed`` (two integers), so the same training step draws the
+    same words in a run that was interrupted and resumed.
+
+    Frequent ids come up again and again (3,000 draws over 8,000 ids hold about 1,200
+    different ones), and a repeated id only repeats work, so ``unique=True`` keeps each
+    id once, in the order of its first draw.
+
+    Returns:
+        ``(candidates, expected_count)``: the int64 ids (``num_sampled`` of them, or the
+        distinct ones) and a function of ids giving how often each is expected among the
+        candidates: ``num_sampled * P(id)``, or with ``unique`` the chance that it was drawn
+        at all, ``1 - (1 - P(id)) ** num_sampled`` (what ``tf.nn.sampled_softmax_loss``
+        takes as expected counts).
+    """
+    import tensorflow as tf
+
+    num_sampled = _positive_int("num_sampled", num_sampled)
+    num_classes = _positive_int("num_classes", num_classes)
+    log_range = np.log(num_classes + 1.0)
+    u = tf.random.stateless_uniform([num_sampled], seed=seed, dtype=tf.float64)
+    ids = tf.cast(tf.floor(tf.exp(u * log_range)), tf.int64) - 1
+    ids = tf.clip_by_value(ids, 0, num_classes - 1)
+    if unique:
+        ids = tf.unique(ids).y
+
+    def expected_count(k):
+        k = tf.cast(k, tf.float64)
+        p = (tf.math.log(k + 2.0) - tf.math.log(k + 1.0)) / log_range
+        count = -tf.math.expm1(num_sampled * tf.math.log1p(-p)) if unique else num_sampled * p
+        return tf.cast(count, tf.float32)
+
+    return ids, expected_count
+
+
+def sampled_token_loss(features, table, bias, targets, sampled_values):
+    """Sampled-softmax cross-entropy of each real (non-padding) target token, averaged.
+
+    The full loss normalises ``exp(e_y . f + b_y)`` over all ``V`` words, so each step
+    computes ``V`` logits per token; this one normalises over the true word and a shared
+    sample of words only, each logit corrected by ``-log(expected count)`` so the estimate
+    of the normaliser is consistent (Jean et al. 2015, "On Using Very Large Target
+    Vocabulary for Neural Machine Translation"; ``tf.nn.sampled_softmax_loss``). When the
+    sample is every word once (expected counts 1) it equals :func:`translation_loss`.
+
+    Args:
+        features: ``(B, T, d)`` vectors whose dot product with a row of ``table`` is a logit.
+        table: ``(V, d)`` output word vectors (the target embeddings when they are tied).
+        bias: ``(V,)`` output biases.
+        targets: ``(B, T)`` ids; 0 is padding and is left out of the mean.
+        sampled_values: ``(candidates, true_expected_count, sampled_expected_count)``.
+
+    Returns:
+        The mean loss over the real tokens (a scalar).
+    """
+    import tensorflow as tf
+
+    targets = tf.cast(targets, tf.int64)
+    real = tf.not_equal(targets, 0)
+    flat_features = tf.boolean_mask(tf.cast(features, tf.float32), real)
+    flat_targets = tf.boolean_mask(targets, real)[:, None]
+    losses = tf.nn.sampled_softmax_loss(
+        weights=tf.cast(table, tf.float32), biases=tf.cast(bias, tf.float32),
+        labels=flat_targets, inputs=flat_features, num_sampled=tf.size(sampled_values[0]),
+        num_classes=int(table.shape[0]), sampled_values=sampled_values,
+        remove_accidental_hits=True)
+    return tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(losses), tf.float32), 1.0)
+
+
 def length_batches(inputs, targets, batch_size=64, seed=0):
     """Teacher-forcing batches of sentences of similar length, each cut to its longest one.
 
@@ -124,6 +198,14 @@ class Seq2SeqTranslator(keras.Model):
             layer then costs ``embedding_dim`` instead of ``units`` (or ``2 * units``)
             multiply-adds per vocabulary word, and each word has one vector for reading
             and writing. Default False (a full ``Dense`` softmax layer).
+        sampled_softmax: if an integer ``k``, :meth:`train_step` computes the loss over
+            the true word and the distinct words among ``k`` drawn per batch
+            (:func:`log_uniform_candidates` with ``unique=True``,
+            :func:`sampled_token_loss`) instead of all ``V`` words; validation,
+            evaluation and inference still use the full softmax. On a CPU the ``V``-way
+            softmax is most of a step's time. Needs a vocabulary ordered by frequency;
+            compiled metrics are then computed on validation data only. Default None
+            (the full softmax everywhere).
         **kwargs: base ``Model`` arguments (``name``...).
 
     Example:
@@ -136,7 +218,7 @@ class Seq2SeqTranslator(keras.Model):
 
     def __init__(self, source_vocabulary, target_vocabulary, embedding_dim=128, units=256,
                  attention=True, attention_units=None, cell="gru", max_source_length=16,
-                 max_target_length=20, tie_embeddings=False, **kwargs):
+                 max_target_length=20, tie_embeddings=False, sampled_softmax=None, **kwargs):
         super().__init__(**kwargs)
         for name, vocab in (("source_vocabulary", source_vocabulary),
                             ("target_vocabulary", target_vocabulary)):
@@ -169,6 +251,9 @@ class Seq2SeqTranslator(keras.Model):
             standardize=standardize_text)
         self.target_tokens = ["", "[UNK]"] + target_tokens
         self.start_id, self.end_id = 2, 3
+        if sampled_softmax is not None:
+            sampled_softmax = _positive_int("sampled_softmax", sampled_softmax)
+        self.sampled_softmax = sampled_softmax
 
         rnn = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
         self.source_embedding = keras.layers.Embedding(
@@ -205,6 +290,12 @@ class Seq2SeqTranslator(keras.Model):
 
         Returns ``(logits (B, T, V), new_states, attention weights (B, T, S) or None)``.
         """
+        outputs, new_states, weights = self.decoder_outputs(target_in, states, encoder_outputs,
+                                                             source_mask)
+        return self.logits(outputs), new_states, weights
+
+    def decoder_outputs(self, target_in, states, encoder_outputs, source_mask):
+        """The vectors ``o_t`` the softmax layer reads: ``s_t``, or ``[s_t; c_t]`` with attention."""
         target_mask = keras.ops.not_equal(target_in, 0)
         result = self.decoder(self.target_embedding(target_in), initial_state=states,
                               mask=target_mask)
@@ -214,22 +305,72 @@ class Seq2SeqTranslator(keras.Model):
             context, weights = self.attention([outputs, encoder_outputs],
                                               mask=[target_mask, source_mask])
             outputs = keras.ops.concatenate([outputs, context], axis=-1)   # softmax reads [s_t; c_t]
-        return self.logits(outputs), new_states, weights
+        return outputs, new_states, weights
+
+    def output_layer(self, outputs):
+        """``(features (B, T, d), table (V, d), bias (V,))`` with logits ``features table^T + bias``."""
+        if self.tie_embeddings:
+            features = self.project(outputs)                              # W_p o_t
+            table, bias = self.target_embedding.embeddings, self.output_bias
+        else:
+            features = outputs
+            table, bias = keras.ops.transpose(self.project.kernel), self.project.bias
+        return (features, keras.ops.cast(table, features.dtype),
+                keras.ops.cast(bias, features.dtype))
 
     def logits(self, outputs):
         """Decoder outputs ``o_t`` -> next-token logits ``(B, T, V)``."""
         if not self.tie_embeddings:
             return self.project(outputs)
-        reduced = self.project(outputs)                                   # W_p o_t
-        table = keras.ops.cast(self.target_embedding.embeddings, reduced.dtype)
-        bias = keras.ops.cast(self.output_bias, reduced.dtype)
-        return keras.ops.matmul(reduced, keras.ops.transpose(table)) + bias   # E W_p o_t + b
+        features, table, bias = self.output_layer(outputs)
+        return keras.ops.matmul(features, keras.ops.transpose(table)) + bias   # E W_p o_t + b
 
     def call(self, inputs, training=False):
         source_ids, target_in = inputs
         encoder_outputs, states, source_mask = self.encode(source_ids)
         logits, _, _ = self.decode(target_in, states, encoder_outputs, source_mask)
         return logits
+
+    def train_step(self, data):
+        """Keras's step, or with ``sampled_softmax`` one that never forms the ``V`` logits.
+
+        The sample is drawn from the optimizer's step count, so a resumed run draws what
+        an uninterrupted one would (TensorFlow backend).
+        """
+        if self.sampled_softmax is None:
+            return super().train_step(data)
+        import tensorflow as tf
+
+        (source_ids, target_in), targets, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            raise ValueError("sample weights are not supported with sampled_softmax; "
+                             "padding (id 0) is already left out of the loss.")
+        num_classes = len(self.target_tokens)
+        step = tf.cast(self.optimizer.iterations, tf.int64)
+        candidates, expected = log_uniform_candidates(
+            self.sampled_softmax, num_classes, seed=tf.stack([step, tf.constant(1, tf.int64)]),
+            unique=True)
+        flat_targets = tf.cast(tf.reshape(targets, [-1, 1]), tf.int64)
+        with tf.GradientTape() as tape:
+            encoder_outputs, states, source_mask = self.encode(source_ids)
+            outputs, _, _ = self.decoder_outputs(target_in, states, encoder_outputs, source_mask)
+            features, table, bias = self.output_layer(outputs)
+            true_expected = tf.reshape(expected(flat_targets), tf.shape(targets))
+            true_expected = tf.boolean_mask(true_expected, tf.not_equal(targets, 0))[:, None]
+            loss = sampled_token_loss(features, table, bias, targets,
+                                      (candidates, true_expected, expected(candidates)))
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            # the mean over replicas is the sum of each replica's loss / replicas
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+            if hasattr(self.optimizer, "scale_loss"):
+                scaled = self.optimizer.scale_loss(scaled)
+        gradients = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+        return {metric.name: metric.result() for metric in self.metrics if metric.name == "loss"}
 
     # --- data
     def source_ids(self, texts):
@@ -322,4 +463,5 @@ class Seq2SeqTranslator(keras.Model):
                 "embedding_dim": self.embedding_dim, "units": self.units,
                 "attention": self.use_attention, "attention_units": self.attention_units,
                 "cell": self.cell, "max_source_length": self.max_source_length,
-                "max_target_length": self.max_target_length, "tie_embeddings": self.tie_embeddings}
+                "max_target_length": self.max_target_length, "tie_embeddings": self.tie_embeddings,
+                "sampled_softmax": self.sampled_softmax}
