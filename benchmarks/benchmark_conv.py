@@ -14,17 +14,15 @@ Usage:
     python benchmarks/benchmark_conv.py --out bench_conv.json [--epochs 2] [--repeats 3]
 """
 
-import argparse
-import json
 import os
-import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from benchmark_training import compare, summarize  # noqa: E402  (same folder: same timing rules)
+from benchmark_training import (benchmark_parser, compare, machine, parse_positive,  # noqa: E402
+                                summarize, write_report)  # same folder: same timing rules
 
 from dlcourse_keras.layers.conv import TeachingConv2D  # noqa: E402
 
@@ -66,16 +64,10 @@ def time_predict(models, x, batch_size, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="JSON file to write")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per block (default 2)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating blocks per variant (default 3)")
+    parser = benchmark_parser(__doc__.splitlines()[0], epochs=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--samples", type=int, default=4096)
-    args = parser.parse_args(argv)
-    for name in ("epochs", "repeats", "batch_size", "samples"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')}={getattr(args, name)!r} must be >= 1")
+    args = parse_positive(parser, argv)
 
     x, y = make_images(args.samples)
     models = {"keras Conv2D": cnn(), "TeachingConv2D (patches + matmul)": cnn(TeachingConv2D)}
@@ -89,8 +81,7 @@ def main(argv=None):
         predict_rows[name] = {"median_ms_per_1000_images": med, "ratio_to_baseline": med / base}
 
     report = {
-        "machine": {"python": platform.python_version(), "keras": keras.__version__,
-                    "backend": keras.backend.backend(), "cpu_count": os.cpu_count()},
+        "machine": machine(),
         "settings": {"samples": len(x), "batch_size": args.batch_size, "epochs_per_block": args.epochs,
                      "repeats": args.repeats},
         "training_step": summarize(train, "keras Conv2D"),
@@ -101,9 +92,7 @@ def main(argv=None):
         t, p = report["training_step"][name], report["inference"][name]
         print(f"{name:40s} {t['median_step_ms']:14.2f} {t['ratio_to_baseline']:6.2f} "
               f"{p['median_ms_per_1000_images']:14.1f} {p['ratio_to_baseline']:6.2f}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_report(report, args.out)
     return report
 
 

@@ -15,8 +15,6 @@ Usage:
     python benchmarks/benchmark_rnn.py --out bench_rnn.json [--epochs 3] [--repeats 3]
 """
 
-import argparse
-import json
 import os
 import platform
 import sys
@@ -27,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmark_training import compare, summarize  # noqa: E402  (same folder: same timing rules)
+from benchmark_training import benchmark_parser, compare, parse_positive, summarize, write_report  # noqa: E402
 
 from dlcourse_keras.layers.rnn import TeachingLSTM  # noqa: E402
 
@@ -53,17 +51,11 @@ def lstm_model(kind, steps, features, units, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="JSON file to write")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per block (default 3)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating blocks per variant (default 3)")
+    parser = benchmark_parser(__doc__.splitlines()[0], epochs=3)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--steps", type=int, default=40, help="time steps per sequence (default 40)")
-    args = parser.parse_args(argv)
-    for name in ("epochs", "repeats", "batch_size", "units", "steps"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')}={getattr(args, name)!r} must be >= 1")
+    args = parse_positive(parser, argv)
 
     x, y = make_sequences(steps=args.steps)
     kinds = ("keras.layers.LSTM", "keras.layers.RNN(LSTMCell)", "TeachingLSTM")
@@ -79,8 +71,7 @@ def main(argv=None):
         "settings": vars(args) | {"samples": len(x), "features": int(x.shape[-1])},
         "lstm_step_time": rows,
     }
-    with open(args.out, "w") as fh:
-        json.dump(result, fh, indent=2)
+    write_report(result, args.out)
     print(f"{'variant':32s} {'ms/step':>9s} {'ratio':>7s}")
     for name, row in rows.items():
         print(f"{name:32s} {row['median_step_ms']:9.2f} {row['ratio_to_baseline']:7.2f}")

@@ -13,16 +13,14 @@ Usage:
     python benchmarks/benchmark_seq2seq.py --out bench_seq2seq.json [--epochs 2] [--repeats 3]
 """
 
-import argparse
-import json
 import os
-import platform
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from benchmark_training import compare, summarize  # noqa: E402  (same folder: same timing rules)
+from benchmark_training import (benchmark_parser, compare, machine, parse_positive,  # noqa: E402
+                                summarize, write_report)  # same folder: same timing rules
 
 from dlcourse_keras.models.seq2seq import Seq2SeqTranslator, translation_loss  # noqa: E402
 
@@ -55,21 +53,14 @@ def translator(attention, sampled_softmax, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="JSON file to write")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per block (default 2)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating blocks per variant (default 3)")
+    parser = benchmark_parser(__doc__.splitlines()[0], epochs=2)
     parser.add_argument("--steps", type=int, default=20, help="steps of 128 sentences per epoch (default 20)")
     parser.add_argument("--draws", type=int, default=2048, help="sampled_softmax draws (default 2048)")
-    args = parser.parse_args(argv)
-    for name in ("epochs", "repeats", "steps", "draws"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name}={getattr(args, name)!r} must be >= 1")
+    args = parse_positive(parser, argv)
 
     x, y = make_sentences(128 * args.steps)
     report = {
-        "machine": {"python": platform.python_version(), "keras": keras.__version__,
-                    "backend": keras.backend.backend(), "cpu_count": os.cpu_count()},
+        "machine": machine(),
         "settings": {"sentences": len(y), "batch_size": 128, "epochs_per_block": args.epochs,
                      "repeats": args.repeats, "draws": args.draws},
     }
@@ -83,9 +74,7 @@ def main(argv=None):
         report[group] = rows
         for name, row in rows.items():
             print(f"{name:45s} {row['median_step_ms']:8.1f} {row['ratio_to_baseline']:6.2f}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_report(report, args.out)
     return report
 
 

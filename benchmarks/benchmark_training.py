@@ -98,16 +98,41 @@ def summarize(times, baseline):
     return rows
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def benchmark_parser(description, epochs):
+    """The options every benchmark takes: ``--out``, ``--epochs`` (per block) and ``--repeats``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", required=True, help="JSON file to write")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per block (default 4)")
+    parser.add_argument("--epochs", type=int, default=epochs, help=f"epochs per block (default {epochs})")
     parser.add_argument("--repeats", type=int, default=3, help="alternating blocks per variant (default 3)")
-    parser.add_argument("--batch-size", type=int, default=64)
+    return parser
+
+
+def parse_positive(parser, argv):
+    """Parses ``argv``; every integer option must be >= 1 (``parser.error`` names the one that is not)."""
     args = parser.parse_args(argv)
-    for name in ("epochs", "repeats", "batch_size"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')}={getattr(args, name)!r} must be >= 1")
+    for name, value in vars(args).items():
+        if isinstance(value, int) and value < 1:
+            parser.error(f"--{name.replace('_', '-')}={value!r} must be >= 1")
+    return args
+
+
+def machine():
+    """Python, Keras, backend and CPU count of the machine that ran the benchmark."""
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            "backend": keras.backend.backend(), "cpu_count": os.cpu_count()}
+
+
+def write_report(report, path):
+    """Writes ``report`` as indented JSON to ``path``, creating its folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+
+
+def main(argv=None):
+    parser = benchmark_parser(__doc__.splitlines()[0], epochs=4)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parse_positive(parser, argv)
 
     x, y = make_data()
     monitoring = compare({
@@ -124,8 +149,7 @@ def main(argv=None):
     }, x, y, args.batch_size, args.epochs, args.repeats)
 
     report = {
-        "machine": {"python": platform.python_version(), "keras": keras.__version__,
-                    "backend": keras.backend.backend(), "cpu_count": os.cpu_count()},
+        "machine": machine(),
         "settings": {"samples": len(x), "batch_size": args.batch_size, "epochs_per_block": args.epochs,
                      "repeats": args.repeats},
         "gradient_monitoring": summarize(monitoring, "plain fit"),
@@ -136,9 +160,7 @@ def main(argv=None):
     for section in ("gradient_monitoring", "teaching_layers"):
         for name, row in report[section].items():
             print(f"{name:58s} {row['median_step_ms']:8.2f} {row['ratio_to_baseline']:6.2f}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_report(report, args.out)
     return report
 
 
