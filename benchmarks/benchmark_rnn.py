@@ -16,7 +16,6 @@ Usage:
 """
 
 import os
-import platform
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -25,7 +24,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchmark_training import benchmark_parser, compare, parse_positive, summarize, write_report  # noqa: E402
+from benchmark_training import (benchmark_parser, compare, machine, parse_positive,  # noqa: E402
+                                summarize, write_report)  # same folder: same timing rules
 
 from dlcourse_keras.layers.rnn import TeachingLSTM  # noqa: E402
 
@@ -62,12 +62,8 @@ def main(argv=None):
     variants = {kind: (lstm_model(kind, args.steps, x.shape[-1], args.units), lambda: []) for kind in kinds}
     times = compare(variants, x, y, args.batch_size, args.epochs, args.repeats)
     rows = summarize(times, "keras.layers.LSTM")
-    import tensorflow as tf
-
     result = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "keras": keras.__version__, "tensorflow": tf.__version__,
-                    "devices": [d.name for d in tf.config.list_logical_devices()]},
+        "machine": machine(),
         "settings": vars(args) | {"samples": len(x), "features": int(x.shape[-1])},
         "lstm_step_time": rows,
     }

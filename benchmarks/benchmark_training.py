@@ -117,9 +117,12 @@ def parse_positive(parser, argv):
 
 
 def machine():
-    """Python, Keras, backend and CPU count of the machine that ran the benchmark."""
-    return {"python": platform.python_version(), "keras": keras.__version__,
-            "backend": keras.backend.backend(), "cpu_count": os.cpu_count()}
+    """Python, platform, Keras, backend, TensorFlow, devices and CPU count of the machine."""
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "keras": keras.__version__, "backend": keras.backend.backend(), "tensorflow": tf.__version__,
+            "devices": [d.name for d in tf.config.list_logical_devices()], "cpu_count": os.cpu_count()}
 
 
 def write_report(report, path):

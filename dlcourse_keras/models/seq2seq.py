@@ -350,15 +350,14 @@ class Seq2SeqTranslator(keras.Model):
         candidates, expected = log_uniform_candidates(
             self.sampled_softmax, num_classes, seed=tf.stack([step, tf.constant(1, tf.int64)]),
             unique=True)
-        flat_targets = tf.cast(tf.reshape(targets, [-1, 1]), tf.int64)
+        # expected counts of the real (non-padding) targets, in sampled_token_loss's order
+        true_expected = expected(tf.boolean_mask(targets, tf.not_equal(targets, 0)))[:, None]
+        sampled_values = (candidates, true_expected, expected(candidates))
         with tf.GradientTape() as tape:
             encoder_outputs, states, source_mask = self.encode(source_ids)
             outputs, _, _ = self.decoder_outputs(target_in, states, encoder_outputs, source_mask)
             features, table, bias = self.output_layer(outputs)
-            true_expected = tf.reshape(expected(flat_targets), tf.shape(targets))
-            true_expected = tf.boolean_mask(true_expected, tf.not_equal(targets, 0))[:, None]
-            loss = sampled_token_loss(features, table, bias, targets,
-                                      (candidates, true_expected, expected(candidates)))
+            loss = sampled_token_loss(features, table, bias, targets, sampled_values)
             if self.losses:
                 loss = loss + tf.add_n(self.losses)
             # the mean over replicas is the sum of each replica's loss / replicas
