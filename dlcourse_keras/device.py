@@ -9,7 +9,7 @@ import json
 import os
 import platform
 
-from .session import import_tensorflow, quiet_tensorflow, silenced_native_stderr
+from ._tensorflow import import_tensorflow, quiet_tensorflow, silenced_native_stderr
 
 POLICIES = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -64,7 +64,7 @@ def _multi_worker_strategy():
             raise
         raise RuntimeError(
             f"TF_CONFIG names a cluster of {cluster_size()} workers, but TensorFlow has already "
-            "run an operation in this process (dl.setup() does); call dl.select_strategy() "
+            "run an operation in this process (dl.setup() does); call dl.device.select_strategy() "
             "first, before dl.setup() or any TensorFlow code.") from None
 
 

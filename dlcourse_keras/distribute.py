@@ -13,7 +13,7 @@ batches.
 import numbers
 import time
 
-from .session import import_tensorflow
+from ._tensorflow import import_tensorflow
 
 
 def _build_state(model, batch):
@@ -70,7 +70,7 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
         epochs: number of passes over ``dataset``, int >= 1.
         strategy: a ``tf.distribute.Strategy``. Default None: the current one
             (``tf.distribute.get_strategy()``: the default strategy unless
-            called inside a scope); see ``dl.select_strategy()``.
+            called inside a scope); see ``dl.device.select_strategy()``.
         verbose: 1 (default) prints one line per epoch on the chief worker,
             0 prints nothing.
 
@@ -81,7 +81,7 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
 
     Example:
 
-    >>> strategy = dl.select_strategy()          # honours TF_CONFIG on a cluster
+    >>> strategy = dl.device.select_strategy()          # honours TF_CONFIG on a cluster
     >>> def build_model():
     ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     ...     model.compile(optimizer="adam", loss="mse")

@@ -181,10 +181,10 @@ def test_blocks_reject_non_image_inputs():
         receptive_field([(0, 1)])
 
 
-def test_blocks_are_registered_and_exported_at_top_level():
+def test_blocks_are_registered_and_exported_by_layers():
     import dlcourse_keras as dl
 
     names = dl.register_keras_objects()
     assert {"dlcourse_keras>ResidualBlock", "dlcourse_keras>InceptionModule"} <= set(names)
-    assert dl.ResidualBlock is ResidualBlock and dl.InceptionModule is InceptionModule
-    assert dl.receptive_field is receptive_field
+    assert dl.layers.ResidualBlock is ResidualBlock and dl.layers.InceptionModule is InceptionModule
+    assert dl.layers.receptive_field is receptive_field

@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from dlcourse_keras import course
+from dlcourse_keras.course import catalogue as course
 
 NOTEBOOKS = course.available_notebooks()
 SETUP_MARKERS = ('if "google.colab" in sys.modules:', "import dlcourse_keras as dl", "dl.setup(")
@@ -69,7 +69,7 @@ def test_readme_links_every_notebook_to_colab_from_the_configured_repository():
 
 
 def test_cli_list_shows_available_notebooks():
-    out = subprocess.run([sys.executable, "-m", "dlcourse_keras.cli", "list", "--json"],
+    out = subprocess.run([sys.executable, "-m", "dlcourse_keras.course.cli", "list", "--json"],
                          capture_output=True, text=True, timeout=60, check=True)
     rows = json.loads(out.stdout)
     assert [r["id"] for r in rows] == [nb.id for nb in NOTEBOOKS]
@@ -77,7 +77,7 @@ def test_cli_list_shows_available_notebooks():
 
 
 def test_cli_doctor_reports_devices_strategy_and_data(monkeypatch):
-    out = subprocess.run([sys.executable, "-m", "dlcourse_keras.cli", "doctor", "--json"],
+    out = subprocess.run([sys.executable, "-m", "dlcourse_keras.course.cli", "doctor", "--json"],
                          capture_output=True, text=True, timeout=120, check=True)
     info = json.loads(out.stdout)
     assert info["devices"]["CPU"] and info["strategy"] and "network" in info

@@ -92,7 +92,7 @@ def test_corrupted_mirror_file_is_named_with_its_hash(monkeypatch, tmp_path):
     assert str(target) in message and data.get_spec("fra_eng").files[0].sha256 in message
     bad = [r for r in data.verify_all() if not r["ok"]]
     assert [r["path"] for r in bad] == [str(target)]
-    cli = subprocess.run([sys.executable, "-m", "dlcourse_keras.cli", "data", "verify"],
+    cli = subprocess.run([sys.executable, "-m", "dlcourse_keras.course.cli", "data", "verify"],
                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
     assert cli.returncode == 1
     assert str(target) in cli.stdout and data.get_spec("fra_eng").files[0].sha256 in cli.stdout
@@ -190,7 +190,7 @@ def test_to_tf_dataset_batches():
 
 @needs_mirror
 def test_cli_data_commands(mirror_env):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "dlcourse_keras.cli", "data", *a],
+    run = lambda *a: subprocess.run([sys.executable, "-m", "dlcourse_keras.course.cli", "data", *a],
                                     capture_output=True, text=True, timeout=60)
     listed = run("list", "--json")
     assert listed.returncode == 0

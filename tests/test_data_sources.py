@@ -30,13 +30,13 @@ def _env(**values):
 
 
 def _cli(*args, env=None, cwd=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "dlcourse_keras.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "dlcourse_keras.course.cli", *args], capture_output=True,
                           text=True, timeout=timeout, env=env or _env(), cwd=cwd)
 
 
 def _main(capsys, *args):
     """``dlcourse ARGS`` in this process: (exit code, stdout, stderr)."""
-    from dlcourse_keras import cli
+    from dlcourse_keras.course import cli
 
     capsys.readouterr()
     code = cli.main(list(args))

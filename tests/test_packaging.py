@@ -42,7 +42,7 @@ def test_environment_yml_matches_pyproject():
 
 def test_console_script_and_python_range():
     project = _pyproject()["project"]
-    assert project["scripts"]["dlcourse"] == "dlcourse_keras.cli:main"
+    assert project["scripts"]["dlcourse"] == "dlcourse_keras.course.cli:main"
     assert project["requires-python"] == ">=3.11,<3.14"
 
 

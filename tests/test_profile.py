@@ -1,6 +1,6 @@
 import pytest
 
-from dlcourse_keras import profile
+from dlcourse_keras.course import profile
 
 
 def test_default_profile_is_full(monkeypatch):

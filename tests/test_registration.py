@@ -32,9 +32,9 @@ def test_every_public_name_resolves():
 
 
 def test_every_module_is_an_attribute_in_a_fresh_interpreter():
-    """``dl.metrics``, ``dl.session``... work before anything else imported them."""
+    """``dl.course``, ``dl.layers``... work before anything else imported them."""
     names = _submodule_names()
-    assert {"metrics", "session", "profile", "models", "layers", "callbacks"} <= set(names)
+    assert {"course", "models", "layers", "callbacks", "numpy_ref", "text"} <= set(names)
     code = (
         "import sys, dlcourse_keras as dl\n"
         f"names = {names!r}\n"
@@ -92,12 +92,12 @@ def test_registration_finds_modules_of_every_subpackage():
 def _save_model(tmp_path):
     model = keras.Sequential([
         keras.Input((4,)),
-        keras.layers.Dense(8, activation="relu", kernel_initializer=dl.HeNormal(seed=1)),
-        dl.TeachingBatchNorm(),
-        dl.InvertedDropout(0.2, seed=3),
+        keras.layers.Dense(8, activation="relu", kernel_initializer=dl.initializers.HeNormal(seed=1)),
+        dl.layers.TeachingBatchNorm(),
+        dl.layers.InvertedDropout(0.2, seed=3),
         keras.layers.Dense(1),
     ])
-    model.compile(optimizer=keras.optimizers.SGD(dl.LinearWarmup(5, 0.1)), loss="mse")
+    model.compile(optimizer=keras.optimizers.SGD(dl.schedules.LinearWarmup(5, 0.1)), loss="mse")
     x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
     model.fit(x, x.sum(axis=1), epochs=1, verbose=0)
     path = tmp_path / "m.keras"

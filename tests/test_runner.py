@@ -8,7 +8,7 @@ import time
 import nbformat
 import pytest
 
-from dlcourse_keras import course, runner
+from dlcourse_keras.course import catalogue as course, runner
 
 
 def _notebook(cells, path):
@@ -55,7 +55,7 @@ def test_run_course_reports_status_metrics_sources_and_figures(tiny_course, tmp_
 
 def test_cli_run_exits_non_zero_when_a_notebook_fails(tiny_course, tmp_path):
     env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(tiny_course))
-    cmd = [sys.executable, "-m", "dlcourse_keras.cli", "run", "--profile", "smoke", "--quiet",
+    cmd = [sys.executable, "-m", "dlcourse_keras.course.cli", "run", "--profile", "smoke", "--quiet",
            "--out", str(tmp_path / "r")]
     failing = subprocess.run(cmd + ["00", "01"], capture_output=True, text=True, env=env, timeout=300)
     assert failing.returncode == 1 and "1 ok, 1 failed" in failing.stdout
@@ -136,7 +136,7 @@ def test_output_folder_equal_to_the_notebooks_folder_is_refused(tmp_path):
 
 
 def test_cli_rejects_bad_run_options(capsys, monkeypatch, tmp_path):
-    from dlcourse_keras import cli
+    from dlcourse_keras.course import cli
 
     monkeypatch.setenv("DLCOURSE_NOTEBOOKS", str(tmp_path))  # nothing to run if an option slipped through
 
@@ -269,7 +269,7 @@ def test_write_text_atomic_keeps_the_old_file_when_a_write_fails(tmp_path):
 
 
 def _run_cli(args, env, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "dlcourse_keras.cli", "run", "--profile", "smoke",
+    return subprocess.Popen([sys.executable, "-m", "dlcourse_keras.course.cli", "run", "--profile", "smoke",
                              *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             **kwargs)
 
@@ -388,7 +388,7 @@ def test_exit_code_follows_the_report():
 
 
 def test_html_report_shows_states_per_profile_targets_and_nonfinite_values():
-    from dlcourse_keras.report import render_html_report
+    from dlcourse_keras.course.rendering import render_html_report
 
     metric = {"name": "acc", "value": None, "nonfinite": "nan", "target": 0.9, "goal": "max",
               "targets": {"smoke": 0.5, "full": 0.9}, "met": False, "unit": ""}
@@ -405,7 +405,7 @@ def test_html_report_shows_states_per_profile_targets_and_nonfinite_values():
 
 
 def test_cli_resume_writes_into_the_folder_it_resumes(capsys, monkeypatch, tmp_path):
-    from dlcourse_keras import cli
+    from dlcourse_keras.course import cli
 
     monkeypatch.setenv("DLCOURSE_NOTEBOOKS", str(tmp_path))
     assert cli.main(["run", "--resume", str(tmp_path / "a"), "--out", str(tmp_path / "b")]) == 2

@@ -44,7 +44,7 @@ def test_setup_reports_profile_and_versions(monkeypatch, capsys):
 def test_setup_sets_the_course_figure_size_and_dpi(monkeypatch, capsys):
     import matplotlib
 
-    from dlcourse_keras import session
+    from dlcourse_keras.course import session
 
     monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
     with matplotlib.rc_context({"figure.figsize": [1.0, 2.0], "figure.dpi": 33.0}):

@@ -4,7 +4,7 @@ import pytest
 
 from dlcourse_keras.numpy_ref.ewma import ewma
 from dlcourse_keras.numpy_ref.perceptron import Perceptron
-from dlcourse_keras.source import SourceListing, show_source
+from dlcourse_keras.course.source import SourceListing, show_source
 
 
 def test_function_source_without_docstring_by_default():

@@ -136,5 +136,5 @@ def test_build_transfer_model_rejects_bad_arguments(kwargs, word):
 def test_top_level_exports():
     import dlcourse_keras as dl
 
-    assert dl.build_transfer_model is build_transfer_model and dl.unfreeze_blocks is unfreeze_blocks
-    assert dl.parameter_counts is parameter_counts and dl.models.cut_base is cut_base
+    assert dl.models.build_transfer_model is build_transfer_model and dl.models.unfreeze_blocks is unfreeze_blocks
+    assert dl.models.parameter_counts is parameter_counts and dl.models.cut_base is cut_base

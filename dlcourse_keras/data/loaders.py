@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ..metrics import record_data_source
+from ..course.records import record_data_source
 from . import formats
 from .registry import get_spec
 from .sources import (fetch, import_tfds, local_files, locate, require,  # noqa: F401  (fetch is public)

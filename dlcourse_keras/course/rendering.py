@@ -140,7 +140,7 @@ def render_html_report(report, base_dir="."):
 
 def write_html_report(report, path, base_dir=None):
     """Writes :func:`render_html_report` to ``path`` atomically (temporary file + ``os.replace``)."""
-    from .runner import write_text_atomic
+    from .._fileio import write_text_atomic
 
     text = render_html_report(report, base_dir or os.path.dirname(os.path.abspath(path)))
     return write_text_atomic(path, text)

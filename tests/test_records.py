@@ -7,14 +7,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from dlcourse_keras import metrics
+from dlcourse_keras.course import records
 
 
 def test_record_metric_prints_and_appends_json(monkeypatch, tmp_path, capsys):
     path = tmp_path / "records.jsonl"
     monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(path))
-    entry = metrics.record_metric("accuracy", np.float32(0.981), target=0.97)
-    metrics.record_metric("loss", 0.5, target=0.1, goal="min", unit="nats")
+    entry = records.record_metric("accuracy", np.float32(0.981), target=0.97)
+    records.record_metric("loss", 0.5, target=0.1, goal="min", unit="nats")
     out = capsys.readouterr().out
     assert "accuracy = 0.981" in out and "met" in out
     assert "NOT met" in out  # the loss misses its target
@@ -26,14 +26,14 @@ def test_record_metric_prints_and_appends_json(monkeypatch, tmp_path, capsys):
 
 def test_record_metric_without_runner_only_prints(monkeypatch, capsys):
     monkeypatch.delenv("DLCOURSE_RECORD_FILE", raising=False)
-    metrics.record_metric("x", 3)
+    records.record_metric("x", 3)
     assert "[metric] x = 3" in capsys.readouterr().out
 
 
 def test_target_met_handles_nan_and_goals():
-    assert metrics.target_met(float("nan"), 0.5) is False
-    assert metrics.target_met(0.4, 0.5, "min") is True
-    assert metrics.target_met(0.4, None) is None
+    assert records.target_met(float("nan"), 0.5) is False
+    assert records.target_met(0.4, 0.5, "min") is True
+    assert records.target_met(0.4, None) is None
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -44,24 +44,24 @@ def test_target_met_handles_nan_and_goals():
 ])
 def test_record_metric_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        metrics.record_metric(**kwargs)
+        records.record_metric(**kwargs)
 
 
 def test_record_figure_saves_only_under_the_runner(monkeypatch, tmp_path):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     monkeypatch.delenv("DLCOURSE_FIGURE_DIR", raising=False)
-    assert metrics.record_figure(fig, "line") is None
+    assert records.record_figure(fig, "line") is None
     monkeypatch.setenv("DLCOURSE_FIGURE_DIR", str(tmp_path / "figs"))
     monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(tmp_path / "r.jsonl"))
-    path = metrics.record_figure(fig, "line", "A line")
+    path = records.record_figure(fig, "line", "A line")
     assert path.endswith("line.png") and (tmp_path / "figs" / "line.png").stat().st_size > 0
     record = json.loads((tmp_path / "r.jsonl").read_text())
     assert record["kind"] == "figure" and record["title"] == "A line"
     with pytest.raises(ValueError, match="name='bad name'"):
-        metrics.record_figure(fig, "bad name")
+        records.record_figure(fig, "bad name")
     with pytest.raises(TypeError, match="matplotlib Figure"):
-        metrics.record_figure("not a figure", "x")
+        records.record_figure("not a figure", "x")
     plt.close(fig)
 
 
@@ -69,24 +69,24 @@ def test_a_target_can_differ_per_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(tmp_path / "r.jsonl"))
     targets = {"smoke": 0.5, "full": 0.9}
     monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
-    smoke = metrics.record_metric("acc", 0.7, target=targets, quiet=True)
+    smoke = records.record_metric("acc", 0.7, target=targets, quiet=True)
     monkeypatch.setenv("DLCOURSE_PROFILE", "full")
-    full = metrics.record_metric("acc", 0.7, target=targets, quiet=True)
-    only_full = metrics.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
+    full = records.record_metric("acc", 0.7, target=targets, quiet=True)
+    only_full = records.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
     assert (smoke["target"], smoke["met"], smoke["profile"]) == (0.5, True, "smoke")
     assert (full["target"], full["met"], full["profile"]) == (0.9, False, "full")
     assert full["targets"] == targets and only_full["met"] is True
     monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
-    untargeted = metrics.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
+    untargeted = records.record_metric("acc", 0.7, target={"full": 0.6}, quiet=True)
     assert untargeted["target"] is None and untargeted["met"] is None
 
 
 def test_nonfinite_values_are_null_with_a_flag_and_never_meet_a_target(monkeypatch, tmp_path, capsys):
     path = tmp_path / "r.jsonl"
     monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(path))
-    nan = metrics.record_metric("loss", np.float32("nan"), target=1.0, goal="min")
-    inf = metrics.record_metric("score", float("inf"), target=1.0)
-    ninf = metrics.record_metric("log_lik", float("-inf"))
+    nan = records.record_metric("loss", np.float32("nan"), target=1.0, goal="min")
+    inf = records.record_metric("score", float("inf"), target=1.0)
+    ninf = records.record_metric("log_lik", float("-inf"))
     assert "loss = nan" in capsys.readouterr().out
     assert (nan["value"], nan["nonfinite"], nan["met"]) == (None, "nan", False)
     assert (inf["value"], inf["nonfinite"], inf["met"]) == (None, "inf", False)
@@ -96,8 +96,8 @@ def test_nonfinite_values_are_null_with_a_flag_and_never_meet_a_target(monkeypat
         raise ValueError(name)
     lines = [json.loads(line, parse_constant=refuse) for line in path.read_text().splitlines()]
     assert [r["value"] for r in lines] == [None, None, None]
-    assert metrics.target_met(float("inf"), 0.5) is False
-    assert metrics.target_met(float("-inf"), 0.5, "min") is False
+    assert records.target_met(float("inf"), 0.5) is False
+    assert records.target_met(float("-inf"), 0.5, "min") is False
 
 
 @pytest.mark.parametrize("target, message", [
@@ -110,4 +110,4 @@ def test_nonfinite_values_are_null_with_a_flag_and_never_meet_a_target(monkeypat
 ])
 def test_record_metric_rejects_bad_targets(target, message):
     with pytest.raises(ValueError, match=message):
-        metrics.record_metric("a", 1.0, target=target)
+        records.record_metric("a", 1.0, target=target)

@@ -38,8 +38,9 @@ import tempfile
 import threading
 import time
 
-from . import course
-from .metrics import FIGURE_DIR_ENV, RECORD_ENV, target_met
+from .._fileio import write_text_atomic
+from . import catalogue as course
+from .records import FIGURE_DIR_ENV, RECORD_ENV, target_met
 from .profile import PROFILE_ENV, PROFILES
 
 DEFAULT_CELL_TIMEOUT_S = 1800
@@ -50,44 +51,7 @@ HTML_FILE = "report.html"
 # after a stop signal, how long running notebooks get to wind down before the report is written
 STOP_GRACE_S = 20.0
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 # --- files ----------------------------------------------------------------------------------
-
-def write_text_atomic(path, text):
-    """Writes ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The text goes to a private temporary file in the same folder, is flushed to
-    disk, and replaces ``path`` with ``os.replace``. If anything fails (a full
-    disk, an encoding error) the temporary file is removed, ``path`` is left as
-    it was and the error propagates.
-
-    Args:
-        path: the file to create or replace.
-        text: its new content (written as UTF-8).
-    """
-    path = os.path.abspath(path)
-    folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
 
 def _write_notebook_atomic(nb, path):
     import nbformat
@@ -468,7 +432,7 @@ def _json_safe(value):
 
 def write_report(report, out_dir):
     """Writes ``report.json`` and ``report.html`` into ``out_dir``, each atomically."""
-    from .report import render_html_report
+    from .rendering import render_html_report
 
     report = _json_safe(report)
     write_text_atomic(os.path.join(out_dir, REPORT_FILE),

@@ -1,55 +1,14 @@
 """The one call at the top of every notebook."""
 
-import contextlib
 import os
 import sys
+
+from .._tensorflow import import_tensorflow, quiet_tensorflow  # noqa: F401 (re-exported for notebooks)
 
 
 def in_colab():
     """True inside Google Colab."""
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
-
-
-def quiet_tensorflow():
-    """Silences TensorFlow's C++ start-up logs (must run before TF is imported)."""
-    # 3: tf.data prints harmless C++ "errors" (e.g. use_unbounded_threadpool) at level 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN changes float rounding
-
-
-@contextlib.contextmanager
-def silenced_native_stderr():
-    """Sends file descriptor 2 to /dev/null for a moment.
-
-    TensorFlow's C++ runtime prints start-up notices (CUDA probing, oneDNN)
-    before any log level applies; Python exceptions still propagate.
-    """
-    try:
-        saved = os.dup(2)
-    except OSError:  # no real fd 2 (some embedded consoles)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def import_tensorflow():
-    """Imports TensorFlow quietly and returns the module."""
-    quiet_tensorflow()
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    with silenced_native_stderr():
-        import tensorflow as tf
-
-        tf.config.list_logical_devices()  # device probing prints too
-    tf.get_logger().setLevel("ERROR")
-    return tf
 
 
 #: The course's one figure size (inches, width x height) and resolution (dots per inch).
@@ -67,7 +26,7 @@ def use_course_figure_style():
     Example:
 
     >>> import dlcourse_keras as dl
-    >>> dl.session.use_course_figure_style()
+    >>> dl.course.session.use_course_figure_style()
     """
     import matplotlib
 
@@ -96,7 +55,7 @@ def setup(seed=42, verbose=True):
     """
     quiet_tensorflow()
     from . import profile as _profile
-    from .seeding import seed_everything
+    from ..seeding import seed_everything
 
     prof = _profile.get_profile()
     tf = import_tensorflow()
@@ -104,7 +63,7 @@ def setup(seed=42, verbose=True):
 
     seed_everything(seed)
     use_course_figure_style()
-    from .registration import register_keras_objects
+    from ..registration import register_keras_objects
 
     register_keras_objects()  # so load_model finds the course's layers and models
     gpus = tf.config.list_logical_devices("GPU")

@@ -5,11 +5,11 @@ import json
 import os
 import sys
 
-from . import __version__
+from .. import __version__
 
 
 def _cmd_list(args):
-    from . import course
+    from . import catalogue as course
 
     available = {nb.id for nb in course.available_notebooks()}
     rows = [{"id": nb.id, "title": nb.title, "file": nb.filename, "topics": list(nb.topics),
@@ -69,13 +69,13 @@ def _folder(text):
 
 
 def _cmd_doctor(args):
-    from . import data
-    from .device import describe_devices
+    from .. import data
+    from ..device import describe_devices
 
     info = describe_devices()
     info["network"] = {"storage.googleapis.com": data.network_available(),
                        "pypi.org": data.network_available("https://pypi.org/")}
-    from .data import config
+    from ..data import config
 
     info["data_mirror"] = config.mirror_dir_or_none()
     info["data_mirror_problem"] = config.mirror_problem()
@@ -108,7 +108,7 @@ def _cmd_doctor(args):
 
 
 def _cmd_data(args):
-    from . import data
+    from .. import data
 
     if args.data_command == "list":
         rows = data.list_datasets(allow_network=not args.offline)
@@ -202,10 +202,10 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``dlcourse`` console script."""
-    from .session import quiet_tensorflow
+    from .._tensorflow import quiet_tensorflow
 
     quiet_tensorflow()
-    from .data.config import absolute_env
+    from ..data.config import absolute_env
 
     os.environ.update(absolute_env())  # kernels started later run in notebooks/
     parser = build_parser()
@@ -216,7 +216,7 @@ def main(argv=None):
         print(f"dlcourse: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from .data import DataError
+        from ..data import DataError
 
         if isinstance(exc, DataError):
             print(f"dlcourse: error: {exc}", file=sys.stderr)

@@ -100,8 +100,8 @@ def notebooks_dir():
     override = os.environ.get("DLCOURSE_NOTEBOOKS")
     if override:
         return os.path.abspath(override)
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(here, "notebooks")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(os.path.dirname(package), "notebooks")
 
 
 def get_notebook(notebook_id):
