@@ -8,6 +8,6 @@ decoding (notebook 13).
 
 from .decoding import beam_search, greedy_decode
 from .gradient_norm import GradientNormModel
-from .seq2seq import Seq2SeqTranslator, translation_loss
+from .seq2seq import Seq2SeqTranslator, length_batches, translation_loss
 from .transfer import (block_of, build_transfer_model, cut_base, freeze, list_blocks, parameter_counts,
                        unfreeze_blocks)
