@@ -32,6 +32,7 @@ _EXPORTS = {
     "record_metric": "course.records",
     "record_figure": "course.records",
     "show_source": "course.source",
+    "exercises": "course.exercises",
     "seed_everything": "seeding",
     "register_keras_objects": "registration",
 }
