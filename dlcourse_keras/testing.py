@@ -50,6 +50,40 @@ def _shapes(outputs):
     return [tuple(o.shape) for o in keras.tree.flatten(outputs)]
 
 
+def _same_shape(symbolic, eager):
+    """A symbolic shape (None = unknown) agrees with an eager one."""
+    return len(symbolic) == len(eager) and all(s is None or s == e for s, e in zip(symbolic, eager))
+
+
+def _default_masks(inputs_list):
+    """One boolean mask per input over its first two axes, the last step of the first row hidden."""
+    masks = []
+    for x in inputs_list:
+        shape = np.shape(x)
+        if len(shape) < 2:
+            masks.append(None)
+            continue
+        m = np.ones(shape[:2], dtype=bool)
+        m[0, -1] = False
+        masks.append(m)
+    return masks if len(masks) > 1 else masks[0]
+
+
+def _check_not_built_at_init(layer_cls, init_kwargs):
+    """A layer with its own ``build`` must not call itself built before it has seen an input."""
+    name = layer_cls.__name__
+
+    class _BuildOverridden(layer_cls):  # as Keras's run_layer_test does: a build that builds nothing
+        def build(self, *args, **kwargs):
+            pass
+
+    probe = _BuildOverridden(**init_kwargs)
+    assert not probe.built, (
+        f"{name} is built as soon as it is created (its __init__ sets built = True): Keras builds a "
+        "layer from its first input's shape. Remove the assignment; a layer with nothing to build "
+        "needs no build method at all.")
+
+
 def run_layer_test(
     layer_cls,
     init_kwargs=None,
@@ -62,6 +96,7 @@ def run_layer_test(
     expected_num_non_trainable_weights=None,
     supports_masking=False,
     mask=None,
+    training_changes_output=None,
     run_training_check=True,
     run_precision_checks=True,
     atol=1e-6,
@@ -85,11 +120,16 @@ def run_layer_test(
         expected_num_non_trainable_weights: Default: not checked.
         supports_masking: whether the layer must accept a ``mask`` and say
             ``supports_masking``. Default False.
-        mask: a boolean mask to call with when ``supports_masking``; default: all
-            timesteps of the first two axes kept except the last one of the first row.
-            For a layer whose ``call`` reads the mask, the masked input entries are
-            then moved by 100 and the kept outputs must not change (pass
+        mask: a boolean mask to call with when ``supports_masking`` (a list of masks,
+            None for an unmasked input, for a layer of several inputs); default: for
+            each input, all timesteps of its first two axes kept except the last one of
+            the first row. For a layer whose ``call`` reads the mask, the masked input
+            entries are then moved by 100 and the kept outputs must not change (pass
             ``call_kwargs={"training": True}`` to check training-time statistics).
+        training_changes_output: True when ``training=True`` must give other outputs
+            than ``training=False`` on the same input (dropout, batch statistics), False
+            when they must be equal; the layer's ``call`` must then take ``training``.
+            Default None (not checked).
         run_training_check: train one SGD step through a model and check that the
             trainable weights move. Default True.
         run_precision_checks: call under ``float16`` and ``mixed_float16`` and check the
@@ -98,6 +138,14 @@ def run_layer_test(
             output's scale. Default True.
         atol: tolerance for the saved-and-loaded model's outputs. Default 1e-6.
         seed: seed of the generated data. Default 0.
+
+    The checks, in order: the configuration (JSON, ``from_config``, registration); the
+    layer is not built before its first call (``__init__`` must not set ``built``); the
+    eager call (shapes, weight counts, finite outputs); training and inference calls
+    (and, with ``training_changes_output``, whether they differ); the symbolic call in a
+    functional model, whose output shapes (``compute_output_shape``) must equal the
+    eager ones, and its ``.keras`` round trip; a training step; precision policies;
+    masks.
 
     Returns:
         The layer that was built in the first step (handy for further checks).
@@ -136,6 +184,7 @@ def run_layer_test(
     assert serialized["registered_name"].startswith("dlcourse_keras>"), (
         f"{layer_cls.__name__} is not registered under the 'dlcourse_keras' package: "
         f"{serialized['registered_name']!r}")
+    _check_not_built_at_init(layer_cls, init_kwargs)
 
     # 2. eager call: shapes and weights
     outputs = layer(input_data, **call_kwargs)
@@ -156,20 +205,48 @@ def run_layer_test(
         assert np.all(np.isfinite(value)), f"{layer_cls.__name__} gave non-finite outputs"
 
     # 3. training and inference calls both run, with the same output shapes
+    by_mode = {}
     for training in (True, False):
         try:
-            out = layer(input_data, training=training, **call_kwargs)
+            out = layer(input_data, **{**call_kwargs, "training": training})
         except TypeError as err:
             if "training" not in str(err):
                 raise
             break
         assert _shapes(out) == _shapes(outputs)
+        by_mode[training] = _flat(out)
+    if training_changes_output is not None:
+        assert "training" in inspect.signature(layer.call).parameters, (
+            f"{layer_cls.__name__}.call takes no training argument, but training_changes_output="
+            f"{training_changes_output} says its outputs depend on it")
+        def differ_from(first, second):
+            return any(a.shape != b.shape or not np.allclose(a, b, atol=atol)
+                       for a, b in zip(first, second))
+
+        again = _flat(layer(input_data, **{**call_kwargs, "training": False}))
+        assert not differ_from(by_mode[False], again), (
+            f"{layer_cls.__name__} gives other outputs on each training=False call: inference must "
+            "be deterministic (does call() ignore its training argument?)")
+        differ = differ_from(by_mode[True], by_mode[False])
+        if training_changes_output:
+            assert differ, (f"{layer_cls.__name__} gives the same outputs with training=True and "
+                            "training=False: does call() ignore its training argument?")
+        else:
+            assert not differ, (f"{layer_cls.__name__} gives other outputs with training=True than "
+                                "with training=False, but training_changes_output=False")
 
     # 4. symbolic call inside a functional model, .keras round trip in safe mode
     symbolic = [keras.Input(shape=np.shape(x)[1:], dtype=str(np.asarray(x).dtype))
                 for x in inputs_list]
     model_in = symbolic if len(symbolic) > 1 else symbolic[0]
     model = keras.Model(model_in, layer_cls(**init_kwargs)(model_in, **call_kwargs))
+    # the symbolic shapes come from compute_output_shape (when the layer has one)
+    symbolic_shapes = [tuple(o.shape) for o in model.outputs]
+    eager_shapes = _shapes(outputs)
+    assert len(symbolic_shapes) == len(eager_shapes) and all(
+        _same_shape(a, b) for a, b in zip(symbolic_shapes, eager_shapes)), (
+        f"{layer_cls.__name__} in a functional model has output shapes {symbolic_shapes} "
+        f"(from compute_output_shape), but called on data {eager_shapes}")
     expected_out = _flat(model(input_data, training=False))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "layer_test.keras")
@@ -229,10 +306,8 @@ def run_layer_test(
         f"{layer_cls.__name__}.supports_masking is {layer.supports_masking}, "
         f"expected {supports_masking}")
     if supports_masking:
-        first = np.asarray(inputs_list[0])
         if mask is None:
-            mask = np.ones(first.shape[:2], dtype=bool)
-            mask[0, -1] = False
+            mask = _default_masks(inputs_list)
         if "mask" in inspect.signature(layer.call).parameters:
             masked = layer(input_data, mask=mask, **call_kwargs)
             assert _shapes(masked) == _shapes(outputs)
@@ -259,7 +334,9 @@ def run_layer_test(
                         a, b, atol=max(atol, 1e-5),
                         err_msg=f"{layer_cls.__name__}: masked entries changed the kept outputs")
         else:  # the mask passes through a layer that does not read it
-            passed = layer.compute_mask(input_data, keras.ops.convert_to_tensor(mask))
+            given = ([None if m is None else keras.ops.convert_to_tensor(m) for m in mask]
+                     if isinstance(mask, (list, tuple)) else keras.ops.convert_to_tensor(mask))
+            passed = layer.compute_mask(input_data, given)
             assert passed is not None, f"{layer_cls.__name__} claims masking but drops the mask"
 
     return layer

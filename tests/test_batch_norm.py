@@ -144,7 +144,8 @@ def test_batch_norm_mask_through_embedding():
 def test_layer_contract():
     run_layer_test(TeachingBatchNorm, {"momentum": 0.9}, input_shape=(4, 5, 3),
                    expected_output_shape=(4, 5, 3), expected_num_trainable_weights=2,
-                   expected_num_non_trainable_weights=2, supports_masking=True)
+                   expected_num_non_trainable_weights=2, supports_masking=True,
+                   training_changes_output=True)
     run_layer_test(TeachingBatchNorm, {"momentum": 0.5}, input_shape=(4, 5, 3),
                    call_kwargs={"training": True}, supports_masking=True, run_training_check=False)
     run_layer_test(TeachingBatchNorm, {"axis": 1, "center": False}, input_shape=(4, 3, 5),

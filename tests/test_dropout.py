@@ -69,4 +69,5 @@ def test_dropout_model_round_trip_and_fit(tmp_path):
 def test_layer_contract():
     run_layer_test(InvertedDropout, {"rate": 0.3, "seed": 1}, input_shape=(4, 5, 3),
                    expected_output_shape=(4, 5, 3), expected_num_trainable_weights=0,
-                   expected_num_non_trainable_weights=0, supports_masking=True)
+                   expected_num_non_trainable_weights=0, supports_masking=True,
+                   training_changes_output=True)

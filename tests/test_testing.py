@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from dlcourse_keras.layers import BahdanauAttention
 from dlcourse_keras.testing import run_layer_test
 
 
@@ -115,3 +116,95 @@ def test_needs_input_shape_or_data():
 def test_given_input_data_is_used():
     x = np.arange(12, dtype="float32").reshape(3, 4)
     run_layer_test(_GoodScale, input_data=x, expected_output_shape=(3, 4))
+
+
+# ---------------------------------------------------------------- shapes, training flag, build, several inputs
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _WrongOutputShape(_GoodScale):
+    """Computes the right thing but declares one feature too many."""
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _IgnoresTraining(_GoodScale):
+    """Takes a training argument and never looks at it (a dropout that never drops)."""
+
+    def call(self, inputs, training=False):
+        return super().call(inputs)
+
+
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _AlwaysTraining(_GoodScale):
+    """A dropout that drops at inference too: training=False changes nothing."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(0)
+
+    def call(self, inputs, training=False):
+        keep = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator) < 0.5
+        return ops.where(keep, inputs * 2.0, 0.0) * ops.cast(self.w, inputs.dtype)
+
+
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _TrainingAware(_GoodScale):
+    """Adds 1 in training, nothing at inference."""
+
+    def call(self, inputs, training=False):
+        out = super().call(inputs)
+        return out + 1.0 if training else out
+
+
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _BuiltInInit(_GoodScale):
+    """Marks itself built in __init__, as InvertedDropout used to."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (_WrongOutputShape, {}, "in a functional model has output shapes"),
+    (_IgnoresTraining, {"training_changes_output": True}, "ignore its training argument"),
+    (_AlwaysTraining, {"training_changes_output": True}, "inference must be deterministic"),
+    (_TrainingAware, {"training_changes_output": False}, "training_changes_output=False"),
+    (_GoodScale, {"training_changes_output": True}, "takes no training argument"),
+    (_BuiltInInit, {}, "built as soon as it is created"),
+])
+def test_more_broken_layers_are_caught(cls, kwargs, message):
+    with pytest.raises(AssertionError, match=message):
+        run_layer_test(cls, input_shape=(3, 4), **kwargs)
+
+
+def test_a_layer_whose_outputs_depend_on_training_passes_with_the_flag():
+    run_layer_test(_TrainingAware, input_shape=(3, 4), training_changes_output=True)
+
+
+def _attention_data(batch=3, tq=4, tv=6):
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(batch, tq, 5)).astype("float32"),
+            rng.normal(size=(batch, tv, 7)).astype("float32")]
+
+
+def test_default_masks_of_a_layer_of_several_inputs():
+    # one default mask per input (the keys' last step in the first row hidden), not the
+    # query's mask handed over as if it were the pair [query_mask, keys_mask]
+    run_layer_test(BahdanauAttention, {"units": 8}, input_data=_attention_data(),
+                   expected_output_shape=[(3, 4, 7), (3, 4, 6)], supports_masking=True, atol=1e-5)
+
+
+@keras.saving.register_keras_serializable(package="dlcourse_keras")
+class _AttendsToPadding(BahdanauAttention):
+    """Drops the masks it is given: padded keys get attention weight."""
+
+    def call(self, inputs, mask=None):
+        return super().call(inputs, mask=None)
+
+
+def test_a_layer_of_several_inputs_that_ignores_the_keys_mask_is_caught():
+    with pytest.raises(AssertionError, match="masked entries changed"):
+        run_layer_test(_AttendsToPadding, {"units": 8}, input_data=_attention_data(),
+                       supports_masking=True, atol=1e-5)

@@ -38,7 +38,6 @@ class InvertedDropout(keras.layers.Layer):
         self.seed = check_int("seed", seed, allow_none=True)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
-        self.built = True
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:
