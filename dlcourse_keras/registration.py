@@ -9,9 +9,13 @@ module and ``layers/__init__.py``, nothing else.
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import warnings
+
+_PACKAGE = __name__.rpartition(".")[0]
+_FILE_LOADERS = (importlib.machinery.SourceFileLoader, importlib.machinery.SourcelessFileLoader)
 
 KERAS_OBJECT_PACKAGES = ("initializers", "schedules", "layers", "models", "text")
 """Modules and subpackages whose import registers the package's Keras objects."""
@@ -52,23 +56,69 @@ def _register_quietly():
 
 
 class _AfterKerasImport(importlib.abc.MetaPathFinder):
-    """Import hook: lets ``import keras`` finish, then registers the course's objects."""
+    """Import hook: registers the course's objects once ``import keras`` has finished and no
+    module of this package is half-imported.
+
+    A module that imports Keras at its top (``text`` does, to register its standardizers)
+    is still running when Keras finishes loading; registering then would import modules
+    that take names from it (``models.seq2seq`` imports ``text``) and fail on the
+    half-made module. So the hook counts the package's modules being executed and
+    registers when Keras is loaded and that count is back to zero, whatever the order of
+    the imports. It wraps only ``exec_module`` of the specs it finds; the real finders
+    locate every module.
+    """
+
+    def __init__(self):
+        self.keras_loaded = False
+        self.executing = 0   # modules of this package whose code runs right now
+        self.done = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
+        is_keras = fullname == "keras"
+        if self.done or not (is_keras or fullname.startswith(_PACKAGE + ".")):
             return None
-        sys.meta_path.remove(self)  # one shot; the real finders locate keras
-        spec = importlib.util.find_spec("keras")
+        spec = _real_spec(self, fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        exec_keras = spec.loader.exec_module
+        if not is_keras and not isinstance(spec.loader, _FILE_LOADERS):
+            return spec   # only per-module loaders are wrapped, never a shared one
+        execute = spec.loader.exec_module
 
         def exec_module(module):
-            exec_keras(module)
-            _register_quietly()
+            if self.done:
+                return execute(module)
+            if is_keras:
+                execute(module)
+                self.keras_loaded = True
+                return self._register_if_ready()
+            self.executing += 1
+            try:
+                return execute(module)
+            finally:
+                self.executing -= 1
+                self._register_if_ready()
 
         spec.loader.exec_module = exec_module
         return spec
+
+    def _register_if_ready(self):
+        if self.done or not self.keras_loaded or self.executing:
+            return
+        self.done = True
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        _register_quietly()
+
+
+def _real_spec(hook, fullname, path, target):
+    """The spec the other finders give (the hook itself steps aside)."""
+    for finder in sys.meta_path:
+        if finder is hook or not hasattr(finder, "find_spec"):
+            continue
+        spec = finder.find_spec(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
 
 
 def register_when_keras_loads():

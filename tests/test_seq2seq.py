@@ -314,3 +314,24 @@ def test_sampled_softmax_training_lowers_the_full_loss_and_resumes_exactly(tmp_p
     assert len(model.weights) == len(resumed.weights)
     for a, b in zip(model.weights, resumed.weights):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-5)
+
+
+def test_loads_when_the_text_module_imported_keras_first(tmp_path):
+    """``dl.text`` imports Keras while it loads; registration then used to hit the import
+    cycle text -> registration -> models.seq2seq -> text and leave the class unregistered."""
+    model = small_translator()
+    path = tmp_path / "s2s.keras"
+    model.save(path)
+    script = textwrap.dedent(f"""
+        import dlcourse_keras as dl
+        dl.text.make_vectorizer(["a b"])
+        import keras
+        model = keras.models.load_model({str(path)!r}, safe_mode=True)
+        print(type(model).__name__, model.translate(["one two."]))
+    """)
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    name, translation = result.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert name == "Seq2SeqTranslator" and translation == repr(model.translate(["one two."]))
