@@ -111,3 +111,35 @@ def test_nonfinite_values_are_null_with_a_flag_and_never_meet_a_target(monkeypat
 def test_record_metric_rejects_bad_targets(target, message):
     with pytest.raises(ValueError, match=message):
         records.record_metric("a", 1.0, target=target)
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("0.5", "value='0.5'"),
+    (True, "value=True"),
+    (np.bool_(True), "value=np.True_|value=True"),
+    (b"1", "value=b'1'"),
+    (np.array([0.5, 0.6]), "value=array"),
+    (None, "value=None"),
+])
+def test_record_metric_refuses_text_and_booleans(monkeypatch, tmp_path, value, shown):
+    path = tmp_path / "r.jsonl"
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(path))
+    with pytest.raises(ValueError, match=shown) as info:
+        records.record_metric("m", value, target=0.5)
+    assert "'m'" in str(info.value) and "number" in str(info.value)  # the metric and what is allowed
+    assert not path.exists()  # nothing was recorded
+
+
+@pytest.mark.parametrize("target", ["0.5", True, {"smoke": "0.5"}, {"full": False}])
+def test_record_metric_refuses_text_and_boolean_targets(target):
+    with pytest.raises(ValueError, match="target"):
+        records.record_metric("m", 0.7, target=target)
+
+
+def test_record_metric_takes_numpy_scalars_and_zero_d_arrays(monkeypatch, tmp_path):
+    monkeypatch.setenv("DLCOURSE_RECORD_FILE", str(tmp_path / "r.jsonl"))
+    for value in (np.float32(0.75), np.int64(3), np.array(0.25), 7, 0.5):
+        entry = records.record_metric("m", value, target=np.float64(0.1), quiet=True)
+        assert entry["value"] == pytest.approx(float(value)) and entry["met"] is True
+    nan = records.record_metric("m", np.array(float("nan")), quiet=True)
+    assert nan["value"] is None and nan["nonfinite"] == "nan"

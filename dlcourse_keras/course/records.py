@@ -7,8 +7,13 @@ to the file named by ``DLCOURSE_RECORD_FILE``, which the runner collects.
 
 import json
 import math
+import numbers
 import os
 import re
+
+import numpy as np
+
+from ..validation import check_number
 
 RECORD_ENV = "DLCOURSE_RECORD_FILE"
 GOALS = ("max", "min")
@@ -43,13 +48,24 @@ def _nonfinite_name(number):
 
 def _finite_target(target, what="target"):
     try:
-        number = float(target)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what}={target!r} must be a number, a dict of numbers per profile, "
-                         "or None.") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what}={target!r} must be finite (NaN and inf can never be met).")
-    return number
+        return check_number(what, target)
+    except ValueError as exc:
+        hint = " A target can also be a dict of numbers per profile, or None." if what == "target" else ""
+        raise ValueError(f"{exc}{hint} (NaN and inf can never be met; text and booleans are not "
+                         "numbers.)") from None
+
+
+def _metric_value(name, value):
+    """``value`` as a float: a real number, a NumPy scalar or a 0-d numeric array; NaN and inf kept."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf":
+        return float(value)
+    shown = str(value) if isinstance(value, np.generic) else repr(value)
+    raise ValueError(f"value={shown} for metric {name!r} must be a real number (int, float, a NumPy "
+                     "scalar or 0-d array; NaN and inf are allowed), not "
+                     f"{type(value).__name__}; convert a rate kept as text or a boolean first, "
+                     "e.g. float(...).")
 
 
 def resolve_target(target, profile):
@@ -89,10 +105,12 @@ def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
 
     Args:
         name: short identifier, e.g. ``"xor_accuracy"``.
-        value: a number (int, float or NumPy scalar); NaN and inf are allowed.
+        value: a real number (int, float, NumPy scalar or 0-d array); NaN
+            and inf are allowed. Text (``"0.5"``) and booleans are refused.
         target: optional number the value should reach, or a dict with one
             target per profile, e.g. ``{"smoke": 0.8, "full": 0.97}`` (a
-            profile left out has no target). Must be finite. Default None.
+            profile left out has no target). Must be a finite number, not text
+            or a boolean. Default None.
         goal: ``"max"`` (default; the value should be at least ``target``)
             or ``"min"`` (at most ``target``).
         unit: optional unit printed after the value, e.g. ``"s"``.
@@ -102,6 +120,11 @@ def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
         The recorded entry as a dict (``name``, ``value``, ``target`` for the
         active profile, ``goal``, ``unit``, ``met``, ``profile``; plus
         ``targets`` when given per profile and ``nonfinite`` for NaN/inf).
+
+    Raises:
+        ValueError: naming the argument, the bad value and what is allowed: an
+            empty ``name``, a ``value`` or target that is text or a boolean (a
+            target may not be NaN or inf either), an unknown ``goal`` or profile.
 
     Example:
 
@@ -113,10 +136,7 @@ def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
         raise ValueError(f"name={name!r} must be a non-empty string.")
     if goal not in GOALS:
         raise ValueError(f"goal={goal!r} must be one of {GOALS}.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"value={value!r} for metric {name!r} must be a number.") from None
+    number = _metric_value(name, value)
     profile = get_profile()
     target, targets = resolve_target(target, profile)
     record = {
