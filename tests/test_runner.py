@@ -8,7 +8,8 @@ import time
 import nbformat
 import pytest
 
-from dlcourse_keras.course import catalogue as course, runner
+from dlcourse_keras import _fileio
+from dlcourse_keras.course import catalogue as course, control, report as reports, run
 
 
 def _notebook(cells, path):
@@ -23,7 +24,7 @@ def tiny_course(tmp_path_factory):
     folder = tmp_path_factory.mktemp("notebooks")
     _notebook([
         "import os\nfrom dlcourse_keras import record_metric, get_profile, record_figure",
-        "record_metric('accuracy', 0.99, target=0.97)\nrecord_metric('profile_is_smoke', get_profile() == 'smoke')",
+        "record_metric('accuracy', 0.99, target=0.97)\nrecord_metric('profile_is_smoke', float(get_profile() == 'smoke'))",
         "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
         "fig, ax = plt.subplots(); ax.plot([1, 2]); record_figure(fig, 'line', 'A line')",
         "from dlcourse_keras.data import load_tabular\nt = load_tabular('iris')",
@@ -35,7 +36,7 @@ def tiny_course(tmp_path_factory):
 
 def test_run_course_reports_status_metrics_sources_and_figures(tiny_course, tmp_path):
     out = tmp_path / "out"
-    report = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tiny_course),
+    report = run.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tiny_course),
                                progress=False)
     assert report["ok"] == 1 and report["failed"] == 1
     ok, failed = report["notebooks"]
@@ -59,6 +60,10 @@ def test_cli_run_exits_non_zero_when_a_notebook_fails(tiny_course, tmp_path):
            "--out", str(tmp_path / "r")]
     failing = subprocess.run(cmd + ["00", "01"], capture_output=True, text=True, env=env, timeout=300)
     assert failing.returncode == 1 and "1 ok, 1 failed" in failing.stdout
+    # --quiet still says why: the failed notebook, its error, and the cell and line that raised it
+    why = next(line for line in failing.stdout.splitlines() if line.strip().startswith("01 failed:"))
+    assert "RuntimeError in cell [2], line 1 `raise RuntimeError('the claim is false')`" in why
+    assert why.endswith(": the claim is false")
     passing = subprocess.run(cmd + ["0"], capture_output=True, text=True, env=env, timeout=300)
     assert passing.returncode == 0 and "1 ok, 0 failed" in passing.stdout
     bad = subprocess.run(cmd + ["42"], capture_output=True, text=True, env=env, timeout=60)
@@ -67,16 +72,16 @@ def test_cli_run_exits_non_zero_when_a_notebook_fails(tiny_course, tmp_path):
 
 def test_runner_rejects_bad_arguments(tiny_course, tmp_path):
     with pytest.raises(ValueError, match="profile='quick'"):
-        runner.run_course(profile="quick", notebooks_dir=str(tiny_course))
+        run.run_course(profile="quick", notebooks_dir=str(tiny_course))
     with pytest.raises(ValueError, match="notebook 05 .* is not in"):
-        runner.resolve_ids(["05"], str(tiny_course))
+        run.resolve_ids(["05"], str(tiny_course))
     with pytest.raises(ValueError, match="no notebooks to run"):
-        runner.run_course(notebooks_dir=str(tmp_path), out_dir=str(tmp_path / "o"))
+        run.run_course(notebooks_dir=str(tmp_path), out_dir=str(tmp_path / "o"))
 
 
 def test_write_back_stores_outputs_in_the_source(tmp_path):
     _notebook(["print('hello from the kernel')"], tmp_path / course.get_notebook("00").filename)
-    runner.run_course(["00"], profile="smoke", out_dir=str(tmp_path / "o"), notebooks_dir=str(tmp_path),
+    run.run_course(["00"], profile="smoke", out_dir=str(tmp_path / "o"), notebooks_dir=str(tmp_path),
                       write_back=True, progress=False)
     nb = nbformat.read(tmp_path / course.get_notebook("00").filename, as_version=4)
     assert "hello from the kernel" in nb.cells[0].outputs[0]["text"]
@@ -86,8 +91,8 @@ def test_read_records_ignores_blank_lines_and_deduplicates_sources(tmp_path):
     path = tmp_path / "r.jsonl"
     line = json.dumps({"kind": "data", "dataset": "iris", "source": "package", "detail": ""})
     path.write_text(line + "\n\n" + line + "\n")
-    assert len(runner.read_records(str(path))["data_sources"]) == 1
-    assert runner.read_records(str(tmp_path / "missing"))["metrics"] == []
+    assert len(reports.read_records(str(path))["data_sources"]) == 1
+    assert reports.read_records(str(tmp_path / "missing"))["metrics"] == []
 
 
 # --- issue 8: the runner is safe under interruption and bad input, and its report is truthful ---
@@ -104,9 +109,9 @@ def _ids(infos):
 
 
 def test_resolve_ids_takes_one_id_as_a_string_and_runs_duplicates_once(tiny_course):
-    assert _ids(runner.resolve_ids("01", str(tiny_course))) == ["01"]  # not "0" and "1"
-    assert _ids(runner.resolve_ids(1, str(tiny_course))) == ["01"]
-    assert _ids(runner.resolve_ids(["01", "1", "00", "01"], str(tiny_course))) == ["01", "00"]
+    assert _ids(run.resolve_ids("01", str(tiny_course))) == ["01"]  # not "0" and "1"
+    assert _ids(run.resolve_ids(1, str(tiny_course))) == ["01"]
+    assert _ids(run.resolve_ids(["01", "1", "00", "01"], str(tiny_course))) == ["01", "00"]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -119,7 +124,7 @@ def test_resolve_ids_takes_one_id_as_a_string_and_runs_duplicates_once(tiny_cour
 def test_run_course_rejects_bad_settings_before_running(tiny_course, tmp_path, kwargs, message):
     kwargs.setdefault("out_dir", str(tmp_path / "o"))
     with pytest.raises(ValueError, match=message):
-        runner.run_course(notebooks_dir=str(tiny_course), progress=False, **kwargs)
+        run.run_course(notebooks_dir=str(tiny_course), progress=False, **kwargs)
 
 
 def test_output_folder_equal_to_the_notebooks_folder_is_refused(tmp_path):
@@ -127,10 +132,10 @@ def test_output_folder_equal_to_the_notebooks_folder_is_refused(tmp_path):
     _notebook(["print('an output that must not land in the source')"], path)
     before = path.read_bytes()
     with pytest.raises(ValueError, match="notebooks folder"):
-        runner.run_course(["00"], profile="smoke", out_dir=str(tmp_path), notebooks_dir=str(tmp_path),
+        run.run_course(["00"], profile="smoke", out_dir=str(tmp_path), notebooks_dir=str(tmp_path),
                           progress=False)
     with pytest.raises(ValueError, match="notebooks folder"):  # the same folder under another name
-        runner.run_course(["00"], profile="smoke", out_dir=str(tmp_path / "." / ".." / tmp_path.name),
+        run.run_course(["00"], profile="smoke", out_dir=str(tmp_path / "." / ".." / tmp_path.name),
                           notebooks_dir=str(tmp_path), progress=False)
     assert path.read_bytes() == before
 
@@ -161,7 +166,7 @@ def test_missed_targets_of_the_profile_being_run_fail_the_notebook(tmp_path):
                "record_metric('speed', float('inf'))"],
               tmp_path / course.get_notebook("02").filename)
     out = tmp_path / "out"
-    report = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    report = run.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
     met, missed, nonfinite = report["notebooks"]
     assert met["status"] == "ok" and met["targets_missed"] == []
     assert [m["target"] for m in met["metrics"]] == [0.1, None]  # no smoke target for 'loss'
@@ -187,7 +192,7 @@ def test_one_bad_input_fails_only_its_notebook(tmp_path):
               tmp_path / course.get_notebook("01").filename)
     _notebook(["x = 1"], tmp_path / course.get_notebook("02").filename)
     out = tmp_path / "out"
-    report = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    report = run.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
     invalid, partial, fine = report["notebooks"]
     assert invalid["status"] == "failed" and bad.name in invalid["error"]
     assert partial["status"] == "failed" and "record file" in partial["error"]
@@ -209,7 +214,7 @@ def test_relative_mirror_and_cache_paths_reach_kernels_as_absolute_paths(tmp_pat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DLCOURSE_MIRROR", "mirror")
     monkeypatch.setenv("DLCOURSE_CACHE", "cache")
-    report = runner.run_course(profile="smoke", out_dir="out", notebooks_dir="nbs", progress=False)
+    report = run.run_course(profile="smoke", out_dir="out", notebooks_dir="nbs", progress=False)
     assert report["notebooks"][0]["status"] == "ok", report["notebooks"][0]["error"]
     assert report["machine"]["data_mirror"] == str(tmp_path / "mirror")
 
@@ -221,19 +226,19 @@ def test_resume_skips_notebooks_already_ok_in_that_run(tmp_path):
                    f"import os\nassert {notebook_id!r} == '00' or os.path.exists({str(flag)!r})"],
                   tmp_path / course.get_notebook(notebook_id).filename)
     out = tmp_path / "out"
-    first = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
+    first = run.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path), progress=False)
     assert [e["status"] for e in first["notebooks"]] == ["ok", "failed"]
     flag.touch()
-    second = runner.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path),
+    second = run.run_course(profile="smoke", out_dir=str(out), notebooks_dir=str(tmp_path),
                                progress=False, resume=True)
     assert log.read_text().split() == ["00", "01", "01"]  # 00 was not run again
     assert [e["status"] for e in second["notebooks"]] == ["ok", "ok"]
     assert second["notebooks"][0]["resumed"] is True and second["ok"] == 2
     assert _strict_json((out / "report.json").read_text())["state"] == "complete"
     with pytest.raises(ValueError, match="profile"):
-        runner.run_course(profile="full", out_dir=str(out), notebooks_dir=str(tmp_path), resume=True)
+        run.run_course(profile="full", out_dir=str(out), notebooks_dir=str(tmp_path), resume=True)
     with pytest.raises(ValueError, match="no report"):
-        runner.run_course(profile="smoke", out_dir=str(tmp_path / "nothing"), notebooks_dir=str(tmp_path),
+        run.run_course(profile="smoke", out_dir=str(tmp_path / "nothing"), notebooks_dir=str(tmp_path),
                           resume=True)
 
 
@@ -246,7 +251,7 @@ def test_jobs_run_notebooks_in_parallel_kernels(tmp_path, capsys):
                    "    time.sleep(0.1)"],
                   tmp_path / course.get_notebook(notebook_id).filename)
     start = time.perf_counter()
-    report = runner.run_course(profile="smoke", out_dir=str(tmp_path / "out"), notebooks_dir=str(tmp_path),
+    report = run.run_course(profile="smoke", out_dir=str(tmp_path / "out"), notebooks_dir=str(tmp_path),
                                jobs=3, progress=True)
     assert [e["id"] for e in report["notebooks"]] == ["00", "01", "02"]  # catalogue order
     # each notebook waits until another has started: they overlapped (run one by one, 00 waits 60 s)
@@ -261,10 +266,10 @@ def test_write_text_atomic_keeps_the_old_file_when_a_write_fails(tmp_path):
     path = tmp_path / "report.json"
     path.write_text("the previous report")
     with pytest.raises(UnicodeEncodeError):
-        runner.write_text_atomic(str(path), "x" * 100_000 + "\ud800")  # fails half-way through
+        _fileio.write_text_atomic(str(path), "x" * 100_000 + "\ud800")  # fails half-way through
     assert path.read_text() == "the previous report"
     assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left behind
-    runner.write_text_atomic(str(path), "new")
+    _fileio.write_text_atomic(str(path), "new")
     assert path.read_text() == "new"
 
 
@@ -361,7 +366,7 @@ def test_a_signal_stops_the_run_and_writes_an_interrupted_report(sleeping_course
 
 def test_a_killed_run_does_not_leave_a_report_that_reads_as_a_pass(sleeping_course):
     out = sleeping_course / "out"
-    runner.run_course(["01"], profile="smoke", out_dir=str(out), notebooks_dir=str(sleeping_course),
+    run.run_course(["01"], profile="smoke", out_dir=str(out), notebooks_dir=str(sleeping_course),
                       progress=False)
     assert _strict_json((out / "report.json").read_text())["failed"] == 0  # a passing report
     env = dict(os.environ, DLCOURSE_NOTEBOOKS=str(sleeping_course))
@@ -380,11 +385,11 @@ def test_a_killed_run_does_not_leave_a_report_that_reads_as_a_pass(sleeping_cour
 
 
 def test_exit_code_follows_the_report():
-    assert runner.exit_code({"state": "complete", "failed": 0, "not_finished": 0}) == 0
-    assert runner.exit_code({"state": "complete", "failed": 1, "not_finished": 0}) == 1
-    assert runner.exit_code({"state": "interrupted", "signal": "SIGTERM"}) == 143
-    assert runner.exit_code({"state": "interrupted", "signal": "SIGINT"}) == 130
-    assert runner.exit_code({"state": "running", "failed": 0, "not_finished": 0}) == 1
+    assert reports.exit_code({"state": "complete", "failed": 0, "not_finished": 0}) == 0
+    assert reports.exit_code({"state": "complete", "failed": 1, "not_finished": 0}) == 1
+    assert reports.exit_code({"state": "interrupted", "signal": "SIGTERM"}) == 143
+    assert reports.exit_code({"state": "interrupted", "signal": "SIGINT"}) == 130
+    assert reports.exit_code({"state": "running", "failed": 0, "not_finished": 0}) == 1
 
 
 def test_html_report_shows_states_per_profile_targets_and_nonfinite_values():
@@ -449,12 +454,12 @@ def test_kernel_process_is_found_with_old_and_new_jupyter_client():
         old = types.SimpleNamespace(km=types.SimpleNamespace(kernel=child))
         new = types.SimpleNamespace(km=types.SimpleNamespace(
             provisioner=types.SimpleNamespace(pid=child.pid, pgid=child.pid)))
-        assert runner._kernel_process(old) == (child.pid, os.getpgid(child.pid)) == (child.pid, child.pid)
-        assert runner._kernel_process(new) == (child.pid, child.pid)
-        assert runner._kernel_process(types.SimpleNamespace()) == (None, None)
-        control = runner._RunControl()
-        control.started("00", old)
-        control.kill_kernels()
+        assert control.kernel_process(old) == (child.pid, os.getpgid(child.pid)) == (child.pid, child.pid)
+        assert control.kernel_process(new) == (child.pid, child.pid)
+        assert control.kernel_process(types.SimpleNamespace()) == (None, None)
+        run_control = control.RunControl()
+        run_control.started("00", old)
+        run_control.kill_kernels()
         assert child.wait(timeout=10) == -signal.SIGKILL
     finally:
         if child.poll() is None:

@@ -27,9 +27,26 @@ def _cmd_list(args):
     return 0
 
 
+def _run_summary(report, profile, out, written=True):
+    """The closing lines of ``dlcourse run``: counts, then one line per notebook that failed."""
+    from .report import error_headline
+
+    summary = (f"{report['ok']} ok, {report['failed']} failed"
+               + (f", {report['not_finished']} not finished" if report["not_finished"] else "")
+               + f" in {report['wall_seconds']:.0f} s (profile {profile}); "
+               + (f"report: {out}/report.html and report.json" if written else "report NOT written"))
+    if report["state"] == "interrupted":
+        summary = f"run interrupted by {report['signal'] or 'a stop request'}: " + summary
+    for entry in report["notebooks"]:
+        if entry["status"] in ("failed", "interrupted"):
+            summary += f"\n  {entry['id']} {entry['status']}: {error_headline(entry['error'])}"
+    return summary
+
+
 def _cmd_run(args):
     from .profile import get_profile
-    from .runner import exit_code, run_course
+    from .report import EXIT_REPORT_NOT_WRITTEN, ReportWriteError, exit_code
+    from .run import run_course
 
     profile = args.profile or get_profile()
     out = args.out
@@ -39,17 +56,25 @@ def _cmd_run(args):
                              "a resumed run writes into the folder it resumes.")
         out = args.resume
     out = out if out is not None else "reports/latest"
-    report = run_course(ids=args.ids, profile=profile, out_dir=out,
-                        write_back=args.write_back, cell_timeout=args.cell_timeout,
-                        progress=not args.quiet, jobs=args.jobs, resume=args.resume is not None)
-    summary = (f"{report['ok']} ok, {report['failed']} failed"
-               + (f", {report['not_finished']} not finished" if report["not_finished"] else "")
-               + f" in {report['wall_seconds']:.0f} s (profile {profile}); "
-               f"report: {out}/report.html and report.json")
-    if report["state"] == "interrupted":
-        summary = f"run interrupted by {report['signal'] or 'a stop request'}: " + summary
-    print(summary, flush=True)
+    try:
+        report = run_course(ids=args.ids, profile=profile, out_dir=out,
+                            write_back=args.write_back, cell_timeout=args.cell_timeout,
+                            progress=not args.quiet, jobs=args.jobs, resume=args.resume is not None)
+    except ReportWriteError as exc:
+        if exc.report is not None and exc.report["notebooks"]:
+            print(_run_summary(exc.report, profile, out, written=False), flush=True)
+        print(f"dlcourse: error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REPORT_NOT_WRITTEN
+    print(_run_summary(report, profile, out), flush=True)
     return exit_code(report)
+
+
+_RUN_EXIT_STATUS = """exit status:
+  0        every notebook ran and met its targets
+  1        a notebook failed, missed a target or did not finish
+  2        bad arguments, or --resume found no usable report (it is left as it is)
+  3        report.json or report.html could not be written (e.g. a full disk)
+  130/143  stopped by SIGINT/SIGTERM (the report says "interrupted")"""
 
 
 def _positive_int(text):
@@ -166,7 +191,8 @@ def build_parser():
     p.add_argument("--all", action="store_true", help="include planned notebooks")
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("run", help="execute notebooks headless and write a report")
+    p = sub.add_parser("run", help="execute notebooks headless and write a report",
+                       epilog=_RUN_EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ids", nargs="*", help="notebook ids (default: all)")
     p.add_argument("--profile", choices=("smoke", "full"), default=None,
                    help="run size (default: $DLCOURSE_PROFILE, else full)")

@@ -1,8 +1,11 @@
-"""A static, self-contained HTML page for a course run (figures embedded)."""
+"""How a course run looks: a static, self-contained HTML page (figures embedded) and terminal lines."""
 
 import base64
 import html
 import os
+
+from .._fileio import write_text_atomic
+from .report import error_headline
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:72rem;
@@ -20,6 +23,7 @@ border:1px solid #e2e5ea} figcaption{font-size:.85rem;color:#5b6475}
 pre{background:#fbeaea;padding:.6rem;white-space:pre-wrap}
 .cards{display:flex;gap:1rem} .card{background:#f4f6f9;padding:.7rem 1rem;border-radius:.4rem}
 .card b{font-size:1.4rem;display:block}
+td.why{color:#b3261e;font-size:.9rem;max-width:30rem;overflow-wrap:anywhere}
 """
 
 
@@ -67,8 +71,11 @@ def _status_class(status):
 
 
 def _image(path, base_dir):
-    full = path if os.path.isabs(path) else os.path.join(base_dir, path)
-    if not os.path.isfile(full):
+    """The figure at ``path`` (relative to ``base_dir``) as a data URL; None when it is not a
+    file inside ``base_dir`` (a report must not make the page embed other files)."""
+    base = os.path.realpath(base_dir)
+    full = os.path.realpath(os.path.join(base, path))
+    if os.path.commonpath([base, full]) != base or not os.path.isfile(full):
         return None
     with open(full, "rb") as f:
         return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
@@ -106,14 +113,16 @@ def render_html_report(report, base_dir="."):
                  f"{len(metrics) - missed}/{len(metrics)}</b>metrics on target or untargeted</div>"
                  "</div>")
     parts.append("<table><tr><th>id</th><th>notebook</th><th>status</th><th class='num'>time (s)</th>"
-                 "<th>metrics</th><th>data</th></tr>")
+                 "<th>metrics</th><th>data</th><th>why not ok</th></tr>")
     for nb in report["notebooks"]:
         sources = ", ".join(f"{d['dataset']} ({d['source']})" for d in nb["data_sources"]) or "-"
         n_missed = len(nb.get("targets_missed", []))
         parts.append(f"<tr><td>{_e(nb['id'])}</td><td><a href='#nb{_e(nb['id'])}'>{_e(nb['title'])}</a>"
                      f"</td><td class='{_status_class(nb['status'])}'>{_e(nb['status'])}</td>"
                      f"<td class='num'>{nb['seconds']:.1f}</td><td>{len(nb['metrics'])}"
-                     f"{f' ({n_missed} missed)' if n_missed else ''}</td><td>{_e(sources)}</td></tr>")
+                     f"{f' ({n_missed} missed)' if n_missed else ''}</td><td>{_e(sources)}</td>"
+                     f"<td class='why'>{_e(error_headline(nb.get('error')) if nb['status'] != 'ok' else '')}"
+                     "</td></tr>")
     parts.append("</table>")
     for nb in report["notebooks"]:
         executed = nb.get("executed_notebook")
@@ -139,8 +148,38 @@ def render_html_report(report, base_dir="."):
 
 
 def write_html_report(report, path, base_dir=None):
-    """Writes :func:`render_html_report` to ``path`` atomically (temporary file + ``os.replace``)."""
-    from .._fileio import write_text_atomic
+    """Writes :func:`render_html_report` to ``path`` atomically (temporary file + ``os.replace``).
 
+    Args:
+        report: a report dict made by ``run_course``.
+        path: the HTML file to create or replace.
+        base_dir: the folder figure paths are relative to. Default: ``path``'s folder.
+
+    Returns:
+        The absolute path written.
+    """
     text = render_html_report(report, base_dir or os.path.dirname(os.path.abspath(path)))
     return write_text_atomic(path, text)
+
+
+def progress_line(entry, done, total):
+    """The terminal line for a finished notebook, with the first line of its error on it.
+
+    The rest of a longer error follows on indented lines.
+
+    Example:
+
+    >>> entry = {"id": "11", "status": "failed", "seconds": 3.0, "title": "RNNs",
+    ...          "error": "AssertionError in cell [9]"}
+    >>> progress_line(entry, 2, 14)
+    '[2/14] 11 failed          3.0 s  RNNs  -- AssertionError in cell [9]'
+    """
+    line = (f"[{done}/{total}] {entry['id']} {entry['status']:11s} {entry['seconds']:7.1f} s  "
+            f"{entry['title']}")
+    error = (entry.get("error") or "").strip()
+    headline = error_headline(error)
+    if headline:
+        line += f"  -- {headline}"
+        if error != headline:
+            line += "\n      " + error.replace("\n", "\n      ")
+    return line
