@@ -128,7 +128,13 @@ def record_metric(name, value, target=None, goal="max", unit="", quiet=False):
 
     Example:
 
-    >>> record_metric("test_accuracy", 0.981, target={"smoke": 0.9, "full": 0.97})
+    >>> entry = record_metric("test_accuracy", 0.981, target={"smoke": 0.9, "full": 0.97}, quiet=True)
+    >>> entry["met"]
+    True
+    >>> record_metric("test_accuracy", "0.981")
+    Traceback (most recent call last):
+    ...
+    ValueError: value='0.981' for metric 'test_accuracy' must be a real number (int, float, a NumPy scalar or 0-d array; NaN and inf are allowed), not str; convert a rate kept as text or a boolean first, e.g. float(...).
     """
     from .profile import get_profile
 
