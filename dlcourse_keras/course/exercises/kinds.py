@@ -290,7 +290,8 @@ class ChoiceExercise(Exercise):
             raise NotPassed(f"{answer!r:.40} is not one of the choices {', '.join(self.choices)}.")
         if hashlib.sha256(f"{self.key}|{normalized}".encode()).hexdigest() != self.answer_digest:
             if self.digits is not None:
-                raise NotPassed(f"that is not the right number (rounded to {self.digits} decimals).")
+                places = f"{self.digits} decimal place{'s' if self.digits != 1 else ''}"
+                raise NotPassed(f"that is not the right number (rounded to {places}).")
             raise NotPassed("that is not the right choice.")
 
     def _solution_body(self):
@@ -313,13 +314,14 @@ class TrainingExercise(Exercise):
         metric: the metric's name in messages. Default ``"accuracy"``.
         budget: the budget in words, e.g. ``"20 epochs"``. Default ``""``.
         time_limit_s: seconds the answer may take, or None. Default None.
+        answer_keys: the entries of ``data`` passed to the answer, in order. Default: all.
         prose: one line shown with the solution. Default ``""``.
     """
 
     kind = "training"
 
     def __init__(self, title, reference, data, score, threshold, hints, goal="max", metric="accuracy",
-                 budget="", time_limit_s=None, prose="", seed=0):
+                 budget="", time_limit_s=None, answer_keys=None, prose="", seed=0):
         super().__init__(title, hints, prose, seed)
         self.reference = _check_callable("reference", reference)
         self.data = _check_callable("data", data)
@@ -333,12 +335,14 @@ class TrainingExercise(Exercise):
             raise ValueError(f"time_limit_s={time_limit_s!r} must be a positive number or None.")
         self.threshold, self.goal, self.metric = float(threshold), goal, metric
         self.budget, self.time_limit_s = budget, time_limit_s
+        self.answer_keys = None if answer_keys is None else tuple(answer_keys)
 
     def _check(self, answer):
         _need_callable(answer)
         data = self.data(self.rng())
         start = time.perf_counter()
-        returned = self.call_student(answer, *data.values())
+        keys = self.answer_keys if self.answer_keys is not None else tuple(data)
+        returned = self.call_student(answer, *(data[k] for k in keys))
         seconds = time.perf_counter() - start
         if returned is None:
             raise NotPassed("your function returned None: did you forget the `return`?")
@@ -356,7 +360,7 @@ class TrainingExercise(Exercise):
             raise NotPassed(f"the {self.metric} is {value:.4g}{within}; it needs to be {need} {self.threshold:g}.")
         if self.time_limit_s is not None and seconds > self.time_limit_s:
             raise NotPassed(f"it took {seconds:.1f} s; the budget is {self.time_limit_s:g} s.")
-        return f"{self.metric} {value:.4g}{within}."
+        return f"{self.metric} = {value:.4g}{within}."
 
     def _solution_body(self):
         return _listing(self.reference)

@@ -91,7 +91,10 @@ class LayerExercise(Exercise):
         return built
 
     def _check(self, answer):
+        import keras
+
         layer = self._build(answer)
+        noun = "model" if isinstance(layer, keras.Model) else "layer"
         rng = self.rng()
         x = self.inputs(rng) if self.inputs is not None else rng.normal(size=self.input_shape).astype("float32")
         twin = self.twin(**self.init_kwargs)
@@ -104,31 +107,31 @@ class LayerExercise(Exercise):
                 value = np.abs(value) + 0.5
             variable.assign(value.astype(variable.dtype))
         expected = _to_numpy(twin(x))
-        actual = _to_numpy(self.call_student(layer, x, what="calling your layer"))
+        actual = _to_numpy(self.call_student(layer, x, what=f"calling your {noun}"))
         if len(actual) != len(expected):
-            raise NotPassed(f"your layer returns {len(actual)} output(s); it should return {len(expected)}.")
+            raise NotPassed(f"your {noun} returns {len(actual)} output(s); it should return {len(expected)}.")
         for a, e in zip(actual, expected):
             if a.shape != e.shape:
-                raise NotPassed(f"your layer's output has shape {a.shape}; expected shape {e.shape}.")
+                raise NotPassed(f"your {noun}'s output has shape {a.shape}; expected shape {e.shape}.")
         n_student, n_twin = layer.count_params(), twin.count_params()
         if n_student != n_twin:
-            raise NotPassed(f"your layer has {n_student:,} parameters, which is not the number the task "
+            raise NotPassed(f"your {noun} has {n_student:,} parameters, which is not the number the task "
                             "needs: check the shape of each weight and whether a bias is missing or extra.")
         if self.copy_weights:
             order = _match_weights(layer.weights, twin.weights)
             if order is None:
                 shapes = sorted(tuple(w.shape) for w in layer.weights)
-                raise NotPassed(f"your layer's weights have shapes {shapes}, which do not pair up with "
-                                f"those of {type(twin).__name__}.")
+                raise NotPassed(f"your {noun}'s weights have shapes {shapes}, which do not pair up with "
+                                "the reference's weights.")
             values = [None] * len(order)
             for w, k in zip(twin.weights, order):
                 values[k] = np.asarray(w.numpy() if hasattr(w, "numpy") else w)
             for variable, value in zip(layer.weights, values):
                 variable.assign(value)
-            actual = _to_numpy(self.call_student(layer, x, what="calling your layer"))
+            actual = _to_numpy(self.call_student(layer, x, what=f"calling your {noun}"))
             for a, e in zip(actual, expected):
-                message = compare_values(a, e, f"with the weights of {type(twin).__name__}, your layer's "
-                                               "output", self.rtol, self.atol)
+                message = compare_values(a, e, f"with the reference's weights copied in, your {noun}'s output",
+                                         self.rtol, self.atol)
                 if message:
                     raise NotPassed(message)
         if self.contract and inspect.isclass(answer):
