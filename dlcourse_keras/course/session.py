@@ -51,7 +51,9 @@ def setup(seed=42, verbose=True):
     Example:
 
     >>> import dlcourse_keras as dl
-    >>> info = dl.setup(seed=0)
+    >>> info = dl.setup(seed=0, verbose=False)
+    >>> info["seed"], info["profile"] in ("smoke", "full")
+    (0, True)
     """
     quiet_tensorflow()
     from . import profile as _profile
