@@ -118,5 +118,5 @@ def test_a_cluster_after_tensorflow_started_says_what_to_do(monkeypatch):
     two = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
            "task": {"type": "worker", "index": 0}}
     monkeypatch.setenv("TF_CONFIG", json.dumps(two))
-    with pytest.raises(RuntimeError, match="call dl.select_strategy\\(\\) first"):
+    with pytest.raises(RuntimeError, match="call dl.device.select_strategy\\(\\) first"):
         device.select_strategy()
