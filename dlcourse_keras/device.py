@@ -9,6 +9,8 @@ import json
 import os
 import platform
 
+import numpy as np
+
 from ._tensorflow import import_tensorflow, quiet_tensorflow, silenced_native_stderr
 
 POLICIES = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
@@ -95,7 +97,9 @@ def select_strategy(devices=None, use_tpu="auto"):
     >>> with strategy.scope():
     ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     """
-    if use_tpu not in ("auto", True, False):
+    if isinstance(use_tpu, (bool, np.bool_)):
+        use_tpu = bool(use_tpu)  # np.True_ too: the checks below test `use_tpu is True`
+    elif not (isinstance(use_tpu, str) and use_tpu == "auto"):
         raise ValueError(f"use_tpu={use_tpu!r} must be 'auto', True or False.")
     if devices is None and use_tpu is not True and cluster_size() > 1:
         return _multi_worker_strategy()

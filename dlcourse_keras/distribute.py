@@ -10,10 +10,10 @@ metrics and optimizer, so its result equals ``model.fit`` on the same
 batches.
 """
 
-import numbers
 import time
 
 from ._tensorflow import import_tensorflow
+from .validation import check_int
 
 
 def _build_state(model, batch):
@@ -60,7 +60,8 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
     Args:
         build_model: function of no arguments that returns a compiled Keras
             model; it is called inside ``strategy.scope()``, so the weights and
-            optimizer state are created once per replica.
+            optimizer state are created once per replica. Not a model itself: one
+            built outside the scope has its variables on one device only.
         dataset: a ``tf.data.Dataset`` of ``(x, y)`` or ``(x, y, sample_weight)``
             *global* batches (batch it with the global batch size: per-replica
             size times ``strategy.num_replicas_in_sync``). Every worker of a
@@ -91,13 +92,17 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
     """
     import keras
 
+    if isinstance(build_model, keras.layers.Layer):  # a model is callable too, but needs inputs
+        raise ValueError(
+            f"build_model must be a function of no arguments that builds and compiles the model; "
+            f"got the {type(build_model).__name__} {build_model.name!r} itself. The model's "
+            "variables must be created inside strategy.scope(), so pass the code that builds it: "
+            "def build_model(): model = ...; model.compile(...); return model.")
     if not callable(build_model):
         raise ValueError(f"build_model={build_model!r} must be a function that returns a "
                          "compiled Keras model.")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs={epochs!r} must be an int >= 1.")
-    if verbose not in (0, 1):
-        raise ValueError(f"verbose={verbose!r} must be 0 or 1.")
+    epochs = check_int("epochs", epochs, low=1)
+    verbose = check_int("verbose", verbose, low=0, high=1)
     tf = import_tensorflow()
     if not isinstance(dataset, tf.data.Dataset):
         raise ValueError(f"dataset must be a tf.data.Dataset of (x, y) global batches; "

@@ -64,15 +64,11 @@ def _formula_fans(shape):
     return tuple(max(1, fan) for fan in compute_fans(shape))
 
 
-def _check_seed(seed):
-    return check_int("seed", seed, allow_none=True)
-
-
 class _CourseInitializer(keras.initializers.Initializer):
     """Base class: seed handling and config shared by the course initializers."""
 
     def __init__(self, seed=None):
-        self.seed = _check_seed(seed)
+        self.seed = check_int("seed", seed, allow_none=True)
 
     def _next_seed(self):
         # Fresh draw per call when unseeded; a fixed int is reproducible.

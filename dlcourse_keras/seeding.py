@@ -5,7 +5,11 @@ import random
 
 import numpy as np
 
-from .validation import check_int
+from .validation import check_bool, check_int
+
+
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy's legacy ``np.random.seed`` (used by ``keras.utils.set_random_seed``) takes."""
 
 
 def _reset_keras_global_seed_generator():
@@ -28,15 +32,25 @@ def seed_everything(seed=42, deterministic_ops=True):
     """Seeds Python, NumPy, Keras and TensorFlow from one integer.
 
     Args:
-        seed: non-negative integer. Default 42.
+        seed: an integer in ``[0, 2**32 - 1]`` (NumPy's seed range). Default 42.
         deterministic_ops: if True (default), also asks TensorFlow for
             deterministic kernels, so the same seed gives the same numbers
             on CPU run after run.
 
     Returns:
         The seed, for logging.
+
+    Raises:
+        ValueError: if ``seed`` is not an integer in ``[0, 2**32 - 1]``.
+
+    Example:
+
+    >>> seed_everything(0)
+    0
     """
-    seed = check_int("seed", seed, low=0)
+    # NumPy (np.random.seed, and Keras's set_random_seed through it) takes 32-bit seeds only
+    seed = check_int("seed", seed, low=0, high=MAX_SEED)
+    deterministic_ops = check_bool("deterministic_ops", deterministic_ops)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

@@ -11,6 +11,7 @@ fixtures, so a notebook can call it too.
 
 import inspect
 import json
+import numbers
 import os
 import tempfile
 
@@ -176,8 +177,8 @@ def run_layer_test(
         f"{config}\n!=\n{rebuilt.get_config()}")
     for key, value in init_kwargs.items():  # every constructor argument given is in the config
         assert key in config, f"{layer_cls.__name__}.get_config() lacks the argument {key!r}"
-        normalized = isinstance(config[key], (list, tuple)) and isinstance(value, int)  # 3 -> (3, 3)
-        if key != "dtype" and not normalized and isinstance(value, (bool, int, float, str, type(None))):
+        normalized = isinstance(config[key], (list, tuple)) and isinstance(value, numbers.Integral)  # 3 -> (3, 3)
+        if key != "dtype" and not normalized and isinstance(value, (bool, numbers.Number, str, type(None))):
             assert config[key] == value, (
                 f"{layer_cls.__name__}.get_config()[{key!r}] is {config[key]!r}, built with {value!r}")
     serialized = keras.saving.serialize_keras_object(layer)

@@ -2,8 +2,8 @@
 
 Each check returns the value as a plain Python ``float``/``int``/``bool`` and raises
 ``ValueError`` with a message naming the argument, the bad value and what is allowed.
-``bool`` is never taken for a number. NumPy scalars (``np.float32(0.1)``,
-``np.int64(3)``) count as numbers.
+``bool`` (and ``np.bool_``) is never taken for a number. NumPy scalars (``np.float32(0.1)``,
+``np.int64(3)``) count as numbers, and messages show them as plain numbers (``units=0``).
 
 Example:
 
@@ -21,13 +21,23 @@ import numbers
 import numpy as np
 
 
+def _shown(value):
+    # NumPy scalars print as plain numbers in messages: "units=3", not "units=np.int64(3)"
+    return str(value) if isinstance(value, np.generic) else repr(value)
+
+
+def _bound(x):
+    # integer bounds in full (2**32 - 1 as 4294967295, not 4.29497e+09)
+    return str(int(x)) if isinstance(x, numbers.Integral) else f"{x:g}"
+
+
 def _range_text(low, high, low_open, high_open):
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return f" in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f" {'>' if low_open else '>='} {low:g}"
+        return f" {'>' if low_open else '>='} {_bound(low)}"
     if high is not None:
-        return f" {'<' if high_open else '<='} {high:g}"
+        return f" {'<' if high_open else '<='} {_bound(high)}"
     return ""
 
 
@@ -56,12 +66,12 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
     """
     allowed = f"a finite number{_range_text(low, high, low_open, high_open)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}={value!r} must be {allowed}.")
+        raise ValueError(f"{name}={_shown(value)} must be {allowed}.")
     value_f = float(value)
     if not math.isfinite(value_f):
-        raise ValueError(f"{name}={value!r} must be {allowed} (NaN and inf are not allowed).")
+        raise ValueError(f"{name}={_shown(value)} must be {allowed} (NaN and inf are not allowed).")
     if not _inside(value_f, low, high, low_open, high_open):
-        raise ValueError(f"{name}={value!r} must be {allowed}.")
+        raise ValueError(f"{name}={_shown(value)} must be {allowed}.")
     return value_f
 
 
@@ -83,9 +93,9 @@ def check_int(name, value, low=None, high=None, allow_none=False):
         return None
     allowed = f"{'None or ' if allow_none else ''}an integer{_range_text(low, high, False, False)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name}={value!r} must be {allowed}.")
+        raise ValueError(f"{name}={_shown(value)} must be {allowed}.")
     if not _inside(int(value), low, high, False, False):
-        raise ValueError(f"{name}={value!r} must be {allowed}.")
+        raise ValueError(f"{name}={_shown(value)} must be {allowed}.")
     return int(value)
 
 
@@ -99,4 +109,4 @@ def check_bool(name, value):
     """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise ValueError(f"{name}={value!r} must be True or False.")
+    raise ValueError(f"{name}={_shown(value)} must be True or False.")

@@ -75,9 +75,12 @@ def test_output_size_formula_equals_keras_shapes_over_a_grid():
     checked = 0
     for n, f, s in itertools.product(range(1, 13), range(1, 6), range(1, 5)):
         for p in ("valid", "same", 0, 1, 2, 3):
+            pad = {"valid": 0, "same": f}.get(p, p)
+            if n + 2 * pad < f:  # Keras rejects a kernel that does not fit; so do we
+                with pytest.raises(ValueError, match=f"f={f} must be at most the padded input"):
+                    conv_output_size(n, f, p, s)
+                continue
             size = conv_output_size(n, f, p, s)
-            if size == 0:
-                continue  # Keras rejects a kernel that does not fit
             shape = (1, n, n, 1)
             if isinstance(p, int):
                 shape = keras.layers.ZeroPadding2D(p).compute_output_shape(shape)
@@ -176,6 +179,30 @@ def test_teaching_conv_symbolic_shapes_and_validation():
         TeachingConv2D(2, 3, padding="causal")
     with pytest.raises(ValueError, match="strides"):
         TeachingConv2D(2, 3, strides=(1, 2, 3))
+
+
+def test_teaching_conv_rejects_a_kernel_larger_than_the_input():
+    # it used to return an empty (2, 0, 0, 4) tensor; Keras's Conv2D raises
+    x = np.zeros((2, 8, 8, 1), "float32")
+    message = r"kernel_size=\(20, 20\) does not fit in inputs of height x width 8 x 8 with padding='valid'"
+    with pytest.raises(ValueError):
+        keras.layers.Conv2D(4, 20)(x)
+    with pytest.raises(ValueError, match=message):
+        TeachingConv2D(4, 20)(x)
+    with pytest.raises(ValueError, match=message):  # in a functional model too, when it is built
+        keras.Sequential([keras.Input((8, 8, 1)), TeachingConv2D(4, 20)])
+    assert tuple(TeachingConv2D(4, 20, padding="same")(x).shape) == (2, 8, 8, 4)  # padding makes room
+    assert tuple(TeachingConv2D(4, 8)(x).shape) == (2, 1, 1, 4)  # a kernel as large as the image fits
+
+
+def test_output_size_of_a_kernel_that_does_not_fit_is_an_error_not_zero():
+    with pytest.raises(ValueError, match=r"f=7 must be at most the padded input length n \+ 2p = 5"):
+        conv_output_size(5, 7, 0, 1)
+    with pytest.raises(ValueError, match="p='full'"):
+        conv_output_size(5, 3, p="full")
+    assert conv_output_size(5, 7, 1, 1) == 1 and conv_output_size(5, 7, "same") == 5
+    with pytest.raises(ValueError, match="does not fit"):
+        conv2d_forward(np.zeros((1, 5, 5, 1)), np.zeros((7, 7, 1, 1)))
 
 
 # --- the notes' toy CNN ---

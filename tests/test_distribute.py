@@ -161,3 +161,13 @@ def test_bad_arguments_are_named():
         distributed_fit(build_model, data, 1, strategy="mirrored")
     with pytest.raises(ValueError, match="without compile"):
         distributed_fit(uncompiled, data, 1)
+
+
+def test_a_model_instead_of_a_function_is_named():
+    # a model is callable, so it used to be called with no arguments: "missing a required
+    # argument: 'inputs'", deep inside Keras
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((4, 2)), np.zeros(4))).batch(2)
+    model = build_model()
+    with pytest.raises(ValueError, match=rf"build_model must be a function of no arguments.*got the "
+                                         rf"{type(model).__name__} '{model.name}' itself"):
+        distributed_fit(model, data, 1)

@@ -113,6 +113,9 @@ def test_plot_before_fit_is_an_error():
     (dict(patience=-1), "patience"), (dict(patience=1.5), "patience"),
     (dict(min_delta=-0.1), "min_delta"), (dict(mode="up"), "mode"),
     (dict(start_from_epoch=-2), "start_from_epoch"), (dict(monitor=""), "monitor"),
+    (dict(baseline=float("nan")), r"baseline=nan must be a finite number \(NaN and inf"),
+    (dict(baseline=float("inf")), "baseline=inf"), (dict(baseline="0.5"), "baseline='0.5'"),
+    (dict(restore_best_weights="yes"), "restore_best_weights='yes'"), (dict(verbose=-1), "verbose=-1"),
 ])
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):

@@ -170,6 +170,21 @@ def test_bad_fit_and_predict_arguments():
         p.predict(np.zeros((3, 3)))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_rejected(bad):
+    # a NaN row used to be skipped silently (NaN <= 0 is False: never a mistake), so the
+    # perceptron "converged" on whatever the other rows gave
+    x = X_GATES.copy()
+    x[2, 1] = bad
+    with pytest.raises(ValueError, match=r"x must contain only finite numbers.*row\(s\) \[2\]"):
+        Perceptron().fit(x, Y_AND)
+    p = Perceptron().fit(X_GATES, Y_AND)
+    with pytest.raises(ValueError, match="finite"):
+        p.predict(x)
+    with pytest.raises(ValueError, match="finite"):
+        perceptron_trick_step([1.0, 2.0, bad], [0.0, 0.0], 1)
+
+
 def test_bad_trick_and_loss_arguments():
     with pytest.raises(ValueError, match="coefs"):
         perceptron_trick_step([1, 2], [0, 0], 1)

@@ -29,6 +29,13 @@ def test_bad_seed_is_rejected(seed):
         dl.seed_everything(seed)
 
 
+def test_seed_beyond_numpys_range_is_named_with_the_range():
+    # used to fail inside NumPy with "Seed must be between 0 and 2**32 - 1", naming no argument
+    with pytest.raises(ValueError, match=r"seed=1099511627776 must be an integer in \[0, 4294967295\]"):
+        dl.seed_everything(2**40)
+    assert dl.seed_everything(2**32 - 1) == 2**32 - 1
+
+
 def test_setup_reports_profile_and_versions(monkeypatch, capsys):
     monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
     info = dl.setup(seed=3)

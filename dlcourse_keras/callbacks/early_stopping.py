@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from ..validation import check_int, check_number
+from ..validation import check_bool, check_int, check_number
 
 
 class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
@@ -33,7 +33,8 @@ class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
         patience: epochs without improvement before stopping, int >= 0. Default 0.
         verbose: 1 prints Keras's stop message. Default 0.
         mode: ``"auto"``, ``"min"`` or ``"max"``. Default ``"auto"``.
-        baseline: value the monitor must beat to reset the patience count. Default None.
+        baseline: None or a finite number the monitor must beat to reset the patience
+            count. Default None.
         restore_best_weights: put the best epoch's weights back at the end. Default False.
         start_from_epoch: epochs to wait before watching, int >= 0. Default 0.
 
@@ -53,6 +54,10 @@ class TeachingEarlyStopping(keras.callbacks.EarlyStopping):
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode={mode!r} must be one of 'auto', 'min', 'max'.")
         start_from_epoch = check_int("start_from_epoch", start_from_epoch, low=0)
+        verbose = check_int("verbose", verbose, low=0)
+        if baseline is not None:  # a NaN baseline would silently stop every run at its patience
+            baseline = check_number("baseline", baseline)
+        restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         super().__init__(monitor=monitor, min_delta=min_delta, patience=patience, verbose=verbose,
                          mode=mode, baseline=baseline, restore_best_weights=restore_best_weights,
                          start_from_epoch=start_from_epoch)

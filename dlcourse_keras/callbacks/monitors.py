@@ -8,7 +8,7 @@ Gradient norms are monitored elsewhere (notebook 07's callbacks).
 import keras
 import numpy as np
 
-from ..validation import check_number
+from ..validation import check_int, check_number
 
 
 def _kernel_of(layer):
@@ -51,6 +51,7 @@ def relu_outputs(model, x, layer_names=None, batch_size=256):
         layer_names: names to keep; default all ReLU layers.
         batch_size: batch size of the forward pass. Default 256.
     """
+    batch_size = check_int("batch_size", batch_size, low=1)
     layers = relu_layers(model)
     if layer_names is not None:
         layers = [layer for layer in layers if layer.name in set(layer_names)]
@@ -82,6 +83,7 @@ def dead_fraction(activations, threshold=0.0):
     >>> dead_fraction(np.array([[0.0, 1.0], [0.0, 0.0]]))
     0.5
     """
+    threshold = check_number("threshold", threshold)
     a = np.asarray(activations)
     a = a.reshape(-1, a.shape[-1])
     return float(np.mean(a.max(axis=0) <= threshold))

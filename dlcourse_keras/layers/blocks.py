@@ -3,11 +3,7 @@
 import keras
 from keras import ops
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive int.")
-    return value
+from ..validation import check_bool, check_int
 
 
 def _check_kernel_size(value):
@@ -15,8 +11,9 @@ def _check_kernel_size(value):
         if len(value) != 2:
             raise ValueError(f"kernel_size={value!r} must be an odd positive int or a pair of them.")
         return tuple(_check_kernel_size(v)[0] for v in value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value % 2 == 0:
-        raise ValueError(f"kernel_size={value!r} must be an odd positive int or a pair of them "
+    value = check_int("kernel_size", value, low=1)
+    if value % 2 == 0:
+        raise ValueError(f"kernel_size={value} must be an odd positive int or a pair of them "
                          "(odd, so that 'same' padding keeps the block centred).")
     return (value, value)
 
@@ -84,12 +81,11 @@ class ResidualBlock(keras.layers.Layer):
     def __init__(self, filters, kernel_size=3, strides=1, use_batch_norm=True, activation="relu",
                  kernel_initializer="he_normal", **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
+        self.filters = check_int("filters", filters, low=1)
         self.kernel_size = _check_kernel_size(kernel_size)
-        self.strides = _check_positive_int("strides", strides)
-        if not isinstance(use_batch_norm, bool):
-            raise ValueError(f"use_batch_norm={use_batch_norm!r} must be True or False.")
-        self.use_batch_norm = use_batch_norm
+        self.strides = check_int("strides", strides, low=1)
+        self.use_batch_norm = use_batch_norm = check_bool("use_batch_norm", use_batch_norm)
+        filters, strides = self.filters, self.strides
         self.activation = _check_activation(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self._act = keras.activations.get(activation)
@@ -208,7 +204,9 @@ class InceptionModule(keras.layers.Layer):
         values = (filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5,
                   filters_pool_proj)
         for name, value in zip(self._FILTER_ARGS, values):
-            setattr(self, name, _check_positive_int(name, value))
+            setattr(self, name, check_int(name, value, low=1))
+        (filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5,
+         filters_pool_proj) = (getattr(self, name) for name in self._FILTER_ARGS)
         self.activation = _check_activation(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
@@ -277,7 +275,11 @@ def inception_parameter_count(channels, filters_1x1, filters_3x3_reduce, filters
     >>> inception_parameter_count(192, 64, 96, 128, 16, 32, 32)   # GoogLeNet 3a
     163696
     """
-    c = channels
+    c = check_int("channels", channels, low=1)
+    filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5, filters_pool_proj = (
+        check_int(name, value, low=1) for name, value in zip(InceptionModule._FILTER_ARGS, (
+            filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5,
+            filters_pool_proj)))
     return ((c + 1) * filters_1x1 + (c + 1) * filters_3x3_reduce + (9 * filters_3x3_reduce + 1) * filters_3x3
             + (c + 1) * filters_5x5_reduce + (25 * filters_5x5_reduce + 1) * filters_5x5
             + (c + 1) * filters_pool_proj)
@@ -289,7 +291,7 @@ def residual_parameter_count(channels, filters, kernel_size=3, strides=1, use_ba
     Args:
         channels: input channels ``c_in``.
         filters: output channels ``f``.
-        kernel_size: odd int, as in the block. Default 3.
+        kernel_size: odd int or pair, as in the block. Default 3.
         strides: as in the block; a projection is needed when ``strides != 1`` or
             ``c_in != f``. Default 1.
         use_batch_norm: as in the block. Default True.
@@ -303,9 +305,13 @@ def residual_parameter_count(channels, filters, kernel_size=3, strides=1, use_ba
     >>> residual_parameter_count(64, 64)   # a ResNet-34 stage-1 block
     74240
     """
-    k = int(kernel_size)
+    channels = check_int("channels", channels, low=1)
+    filters = check_int("filters", filters, low=1)
+    kh, kw = _check_kernel_size(kernel_size)
+    strides = check_int("strides", strides, low=1)
+    use_batch_norm = check_bool("use_batch_norm", use_batch_norm)
     per_conv_extra = 4 * filters if use_batch_norm else filters
-    total = k * k * channels * filters + k * k * filters * filters + 2 * per_conv_extra
+    total = kh * kw * channels * filters + kh * kw * filters * filters + 2 * per_conv_extra
     if channels != filters or strides != 1:
         total += channels * filters + per_conv_extra
     return total
@@ -331,9 +337,11 @@ def receptive_field(layers):
     5
     """
     field, jump = 1, 1
-    for kernel, stride in layers:
-        if kernel < 1 or stride < 1:
-            raise ValueError(f"layer (kernel={kernel!r}, stride={stride!r}) needs positive ints.")
+    for i, pair in enumerate(layers):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"layers[{i}]={pair!r} must be a (kernel_size, stride) pair.")
+        kernel = check_int(f"layers[{i}] kernel_size", pair[0], low=1)
+        stride = check_int(f"layers[{i}] stride", pair[1], low=1)
         field += (kernel - 1) * jump
         jump *= stride
     return int(field)

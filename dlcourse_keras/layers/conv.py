@@ -5,16 +5,16 @@ from keras import ops
 
 from dlcourse_keras.numpy_ref.conv import padding_amounts
 
+from ..validation import check_bool, check_int
+
 
 def _pair(name, value):
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        items = tuple(value)
-    else:
-        items = (value, value)
-    for v in items:
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
             raise ValueError(f"{name}={value!r} must be a positive int or a pair of positive ints.")
-    return items
+        return tuple(check_int(name, v, low=1) for v in value)
+    value = check_int(name, value, low=1)
+    return (value, value)
 
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
@@ -57,16 +57,14 @@ class TeachingConv2D(keras.layers.Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
-            raise ValueError(f"filters={filters!r} must be a positive int.")
-        self.filters = filters
+        self.filters = check_int("filters", filters, low=1)
         self.kernel_size = _pair("kernel_size", kernel_size)
         self.strides = _pair("strides", strides)
         if padding not in ("valid", "same"):
             raise ValueError(f"padding={padding!r} must be 'valid' or 'same'.")
         self.padding = padding
         self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -85,6 +83,7 @@ class TeachingConv2D(keras.layers.Layer):
         if len(input_shape) != 4 or input_shape[-1] is None:
             raise ValueError(f"TeachingConv2D needs inputs (batch, h, w, channels) with known channels; "
                              f"got {input_shape}.")
+        self._output_hw(input_shape[1], input_shape[2])  # the kernel must fit the input
         kh, kw = self.kernel_size
         self.kernel = self.add_weight(shape=(kh, kw, input_shape[-1], self.filters), name="kernel",
                                       initializer=self.kernel_initializer)
@@ -95,11 +94,17 @@ class TeachingConv2D(keras.layers.Layer):
         (pt, pb), (pl, pr) = self._pads(height, width)
         out = []
         for n, pad, f, s in zip((height, width), (pt + pb, pl + pr), self.kernel_size, self.strides):
+            if n is not None and n + pad < f:  # Keras's Conv2D refuses too; a size of 0 is no output
+                raise ValueError(
+                    f"kernel_size={self.kernel_size} does not fit in inputs of height x width "
+                    f"{height} x {width} with padding={self.padding!r}: each side of the kernel must "
+                    "be at most the (padded) input's; use a smaller kernel or padding='same'.")
             out.append(None if n is None else (n + pad - f) // s + 1)
         return tuple(out)
 
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
+        self._output_hw(height, width)  # raises when the kernel does not fit
         (pt, pb), (pl, pr) = self._pads(height, width)
         x = ops.pad(inputs, ((0, 0), (pt, pb), (pl, pr), (0, 0))) if pt + pb + pl + pr else inputs
         kh, kw = self.kernel_size

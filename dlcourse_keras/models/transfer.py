@@ -7,10 +7,13 @@ sets the ordinary ``layer.trainable`` flags, so ``model.summary()`` and
 "transfer learning and fine-tuning" guide.
 """
 
+import numbers
 import re
 
 import keras
 import numpy as np
+
+from ..validation import check_bool, check_int, check_number
 
 _BLOCK_RE = re.compile(r"^(block\d+|stage\d+|conv\d+|layer\d+)")
 
@@ -134,13 +137,17 @@ def unfreeze_blocks(model, blocks=1, keep_batch_norm_frozen=True):
     ['block5_conv1', 'block5_conv2', 'block5_conv3', 'block5_pool']
     """
     all_blocks = list_blocks(model)
-    if isinstance(blocks, bool) or not isinstance(blocks, (int, list, tuple)):
-        raise ValueError(f"blocks={blocks!r} must be an int >= 0 or a list of block names.")
-    if isinstance(blocks, int):
-        if not 0 <= blocks <= len(all_blocks):
-            raise ValueError(f"blocks={blocks!r} must be between 0 and the {len(all_blocks)} blocks of "
-                             f"{model.name!r}: {list(all_blocks)}.")
+    keep_batch_norm_frozen = check_bool("keep_batch_norm_frozen", keep_batch_norm_frozen)
+    if isinstance(blocks, numbers.Integral) and not isinstance(blocks, (bool, np.bool_)):
+        try:
+            blocks = check_int("blocks", blocks, low=0, high=len(all_blocks))
+        except ValueError as err:
+            raise ValueError(f"{err} {model.name!r} has {len(all_blocks)} blocks: "
+                             f"{list(all_blocks)}.") from None
         chosen = list(all_blocks)[len(all_blocks) - blocks:] if blocks else []
+    elif not isinstance(blocks, (list, tuple)):
+        shown = blocks.item() if isinstance(blocks, np.generic) else blocks
+        raise ValueError(f"blocks={shown!r} must be an int >= 0 or a list of block names.")
     else:
         unknown = [b for b in blocks if b not in all_blocks]
         if unknown:
@@ -211,15 +218,13 @@ def build_transfer_model(base, num_classes, input_shape=None, preprocess=None, p
     >>> parameter_counts(model)["trainable"]      # only the head: 512 * 10 + 10
     5130
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes={num_classes!r} must be an int >= 2.")
+    num_classes = check_int("num_classes", num_classes, low=2)
     if pooling not in ("avg", "max", "flatten"):
         raise ValueError(f"pooling={pooling!r} must be 'avg', 'max' or 'flatten'.")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"dropout={dropout!r} must be a number in [0, 1).")
-    for units in hidden_units:
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"hidden_units={hidden_units!r} must hold positive ints.")
+    dropout = check_number("dropout", dropout, low=0, high=1, high_open=True)
+    if isinstance(hidden_units, (str, bytes)) or not hasattr(hidden_units, "__iter__"):
+        raise ValueError(f"hidden_units={hidden_units!r} must be a list of positive ints.")
+    hidden_units = [check_int(f"hidden_units[{i}]", units, low=1) for i, units in enumerate(hidden_units)]
     inputs = keras.Input(input_shape if input_shape is not None else base.input_shape[1:])
     x = preprocess(inputs) if preprocess is not None else inputs
     x = base(x, training=False)

@@ -29,10 +29,6 @@ def _as_float(x):
     return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
-def _check_alpha(alpha, name="alpha"):
-    return check_number(name, alpha, low=0)
-
-
 # --- identity and step -------------------------------------------------------
 
 def linear(x):
@@ -150,14 +146,14 @@ def leaky_relu(x, alpha=0.01):
         >>> leaky_relu([-2.0, 3.0])
         array([-0.02,  3.  ])
     """
-    _check_alpha(alpha)
+    alpha = check_number("alpha", alpha, low=0)
     x = _as_float(x)
     return np.where(x > 0, x, alpha * x).astype(x.dtype)
 
 
 def leaky_relu_prime(x, alpha=0.01):
     """Derivative of leaky ReLU: 1 for x > 0, ``alpha`` otherwise (never exactly 0)."""
-    _check_alpha(alpha)
+    alpha = check_number("alpha", alpha, low=0)
     x = _as_float(x)
     return np.where(x > 0, 1.0, alpha).astype(x.dtype)
 
@@ -173,14 +169,14 @@ def elu(x, alpha=1.0):
         >>> elu([0.0, 1.0]).tolist()
         [0.0, 1.0]
     """
-    _check_alpha(alpha)
+    alpha = check_number("alpha", alpha, low=0)
     x = _as_float(x)
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
 
 
 def elu_prime(x, alpha=1.0):
     """Derivative of ELU: 1 for x > 0, ``alpha e^x`` otherwise."""
-    _check_alpha(alpha)
+    alpha = check_number("alpha", alpha, low=0)
     x = _as_float(x)
     return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
 

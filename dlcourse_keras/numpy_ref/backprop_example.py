@@ -22,6 +22,8 @@ import dataclasses
 import math
 import re
 
+from ..validation import check_bool, check_int, check_number
+
 INPUTS = {1: 1.0, 2: 1.0, 3: 0.0, 4: 1.0}
 """The slides' inputs x1..x4."""
 
@@ -143,6 +145,16 @@ def forward(inputs, weights, biases, decimals=None, slip=False):
     return net_inputs, outputs
 
 
+def _check_network(inputs, weights, biases):
+    """Copies of the three dicts (the slides' values where None) with plain finite floats."""
+    checked = []
+    for name, given, default in (("inputs", inputs, INPUTS), ("weights", weights, WEIGHTS),
+                                 ("biases", biases, BIASES)):
+        values = dict(default if given is None else given)
+        checked.append({k: check_number(f"{name}[{k!r}]", v) for k, v in values.items()})
+    return checked
+
+
 def solve_example(inputs=None, weights=None, biases=None, target=TARGET,
                   learning_rate=LEARNING_RATE, decimals=None, slip=False):
     """Run the slides' solved example: forward, errors, update, second forward pass.
@@ -165,17 +177,17 @@ def solve_example(inputs=None, weights=None, biases=None, target=TARGET,
         >>> r.outputs[6], r.outputs[7]
         (0.769, 0.419)
     """
-    inputs = dict(INPUTS if inputs is None else inputs)
-    weights = dict(WEIGHTS if weights is None else weights)
-    biases = dict(BIASES if biases is None else biases)
+    inputs, weights, biases = _check_network(inputs, weights, biases)
     if sorted(inputs) != [1, 2, 3, 4]:
         raise ValueError(f"inputs={inputs!r} must have the keys 1, 2, 3, 4.")
     if sorted(weights) != sorted(WEIGHTS):
         raise ValueError(f"weights has keys {sorted(weights)}; expected {sorted(WEIGHTS)}.")
     if sorted(biases) != sorted(BIASES):
         raise ValueError(f"biases has keys {sorted(biases)}; expected {sorted(BIASES)}.")
-    if not (learning_rate > 0):
-        raise ValueError(f"learning_rate={learning_rate!r} must be > 0.")
+    target = check_number("target", target)
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+    decimals = check_int("decimals", decimals, low=0, allow_none=True)
+    slip = check_bool("slip", slip)
 
     def rnd(v):
         return round(v, decimals) if decimals is not None else v
@@ -294,9 +306,10 @@ def worked_steps(inputs=None, weights=None, biases=None, target=TARGET,
         >>> steps[0].substituted
         'I_5 = 1 \\\\cdot 0.3 + 1 \\\\cdot (-0.2) + 0 \\\\cdot 0.2 + 1 \\\\cdot 0.1 + 0.2'
     """
-    inputs = dict(INPUTS if inputs is None else inputs)
-    weights = dict(WEIGHTS if weights is None else weights)
-    biases = dict(BIASES if biases is None else biases)
+    inputs, weights, biases = _check_network(inputs, weights, biases)
+    target = check_number("target", target)
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+    digits = check_int("digits", digits, low=0)
     r = solve_example(inputs, weights, biases, target=target, learning_rate=learning_rate)
     n = lambda v: _num(v, digits)  # noqa: E731
     steps = []

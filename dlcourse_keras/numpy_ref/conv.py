@@ -11,15 +11,13 @@ Taught in ``notebooks/08_convolutions.ipynb``; the Keras twin is
 
 import math
 
+import numbers
+
 import numpy as np
 
+from ..validation import check_int
+
 PADDING_MODES = ("valid", "same")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}.")
-    return int(value)
 
 
 def _pair(name, value, minimum=1):
@@ -27,8 +25,8 @@ def _pair(name, value, minimum=1):
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name}={value!r} must be an int or a pair of ints.")
-        return tuple(_check_int(name, v, minimum) for v in value)
-    v = _check_int(name, value, minimum)
+        return tuple(check_int(name, v, low=minimum) for v in value)
+    v = check_int(name, value, low=minimum)
     return v, v
 
 
@@ -50,23 +48,30 @@ def conv_output_size(n, f, p=0, s=1):
         s: stride (>= 1). Default 1.
 
     Returns:
-        The output length, an int (0 if the kernel does not fit).
+        The output length, an int >= 1.
+
+    Raises:
+        ValueError: if an argument is out of range, or the kernel does not fit in the
+            padded input (``f > n + 2p``: there would be no output at all).
 
     Example:
 
     >>> conv_output_size(6, 3), conv_output_size(5, 3, p=1), conv_output_size(7, 3, s=2)
     (4, 5, 3)
     """
-    n = _check_int("n", n, 1)
-    f = _check_int("f", f, 1)
-    s = _check_int("s", s, 1)
+    n = check_int("n", n, low=1)
+    f = check_int("f", f, low=1)
+    s = check_int("s", s, low=1)
     if p == "same":
         return math.ceil(n / s)
     if p == "valid":
         p = 0
-    p = _check_int("p", p, 0)
+    if isinstance(p, str) or not isinstance(p, numbers.Integral):
+        raise ValueError(f"p={p!r} must be an integer >= 0, 'valid' or 'same'.")
+    p = check_int("p", p, low=0)
     if n + 2 * p < f:
-        return 0
+        raise ValueError(f"f={f} must be at most the padded input length n + 2p = {n} + 2*{p} = "
+                         f"{n + 2 * p}: the kernel does not fit, so there is no output.")
     return (n + 2 * p - f) // s + 1
 
 
@@ -97,7 +102,7 @@ def padding_amounts(n, f, s, padding):
         return total // 2, total - total // 2
     if isinstance(padding, (tuple, list)):
         return _pair("padding", padding, 0)
-    p = _check_int("padding", padding, 0)
+    p = check_int("padding", padding, low=0)
     return p, p
 
 
@@ -158,10 +163,10 @@ def conv2d_forward(x, w, b=None, strides=1, padding="valid"):
     kh, kw, _, c_out = w.shape
     (pt, pb), (pl, pr) = _spatial_padding(x.shape[1:3], (kh, kw), (sh, sw), padding)
     xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    if xp.shape[1] < kh or xp.shape[2] < kw:
+        raise ValueError(f"a {kh}x{kw} kernel does not fit in the padded {xp.shape[1]}x{xp.shape[2]} input.")
     oh = conv_output_size(xp.shape[1], kh, 0, sh)
     ow = conv_output_size(xp.shape[2], kw, 0, sw)
-    if oh == 0 or ow == 0:
-        raise ValueError(f"a {kh}x{kw} kernel does not fit in the padded {xp.shape[1]}x{xp.shape[2]} input.")
     z = np.zeros((x.shape[0], oh, ow, c_out))
     for u in range(kh):
         for v in range(kw):

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ..validation import check_bool, check_number
+
 
 def ewma(values, beta=0.9, bias_correction=False, initial=0.0):
     """Exponentially weighted moving average of a sequence.
@@ -31,14 +33,16 @@ def ewma(values, beta=0.9, bias_correction=False, initial=0.0):
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"values must be a non-empty 1-D sequence; got shape {values.shape}.")
-    if not (isinstance(beta, (int, float)) and 0.0 <= beta < 1.0):
-        raise ValueError(f"beta={beta!r} must be a number in [0, 1).")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values must contain only finite numbers (NaN and inf are not allowed).")
+    beta = check_number("beta", beta, low=0, high=1, high_open=True)
+    bias_correction = check_bool("bias_correction", bias_correction)
     if isinstance(initial, str):
         if initial != "first":
-            raise ValueError(f"initial={initial!r} must be a number or 'first'.")
+            raise ValueError(f"initial={initial!r} must be a finite number or 'first'.")
         start = float(values[0])
     else:
-        start = float(initial)
+        start = check_number("initial", initial)
     if bias_correction and start != 0.0:
         raise ValueError(
             f"bias_correction=True assumes a zero start; got initial={initial!r}.")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..validation import check_int, check_number
+from ..validation import check_bool, check_int, check_number
 from . import losses as _losses
 
 NOTES_EXAMPLE = {"x": (0.5, 2.3, 2.9), "y": (1.4, 1.9, 3.2), "slope": 0.64, "learning_rate": 0.1}
@@ -46,14 +46,6 @@ def _xy(x, y):
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must contain only finite numbers.")
     return x, y
-
-
-def _positive(name, value):
-    return check_number(name, value, low=0, low_open=True)
-
-
-def _count(name, value, minimum=1):
-    return check_int(name, value, low=minimum)
 
 
 def sum_squared_residuals(intercept, x, y, slope):
@@ -123,11 +115,10 @@ def intercept_descent(x, y, slope, learning_rate=0.1, intercept=0.0, steps=6):
         (-0.57, 0.57)
     """
     x, y = _xy(x, y)
-    learning_rate = _positive("learning_rate", learning_rate)
-    steps = _count("steps", steps)
-    if not np.isfinite(slope) or not np.isfinite(intercept):
-        raise ValueError(f"slope={slope!r} and intercept={intercept!r} must be finite numbers.")
-    records, current = [], float(intercept)
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+    steps = check_int("steps", steps, low=1)
+    slope = check_number("slope", slope)
+    records, current = [], check_number("intercept", intercept)
     for k in range(1, steps + 1):
         derivative = float(ssr_derivative(current, x, y, slope))
         step_size = learning_rate * derivative
@@ -317,20 +308,21 @@ def gradient_descent(x, y, method="batch", learning_rate=0.1, epochs=50, batch_s
     x, y = _xy(x, y)
     if method not in METHODS:
         raise ValueError(f"method={method!r} must be one of {METHODS}.")
-    learning_rate = _positive("learning_rate", learning_rate)
-    epochs = _count("epochs", epochs)
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+    epochs = check_int("epochs", epochs, low=1)
     _check_line_loss(loss, delta)
     decay = check_number("decay", decay, low=0)
     n = len(x)
     if method == "minibatch":
-        batch_size = min(n, 32 if batch_size is None else _count("batch_size", batch_size))
+        batch_size = min(n, 32 if batch_size is None else check_int("batch_size", batch_size, low=1))
     elif batch_size is not None:
         raise ValueError(f"batch_size={batch_size!r} is only used by method='minibatch'; "
                          f"leave it None for method={method!r}.")
     else:
         batch_size = n if method == "batch" else 1
-    rng = np.random.default_rng(seed)
-    w, b = float(w0), float(b0)
+    shuffle = check_bool("shuffle", shuffle)
+    rng = np.random.default_rng(check_int("seed", seed, low=0, allow_none=True))
+    w, b = check_number("w0", w0), check_number("b0", b0)
     params, losses, times, epoch_ids = [(w, b)], [_line_loss_and_grad(w, b, x, y, loss, delta)[0]], [0.0], [0]
     elapsed = 0.0
     for epoch in range(1, epochs + 1):

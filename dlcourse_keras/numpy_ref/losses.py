@@ -173,10 +173,6 @@ def mae_grad(y_true, y_pred):
     return absolute_error_grad(y_pred - y_true) / y_pred.size
 
 
-def _check_delta(delta):
-    return check_number("delta", delta, low=0, low_open=True)
-
-
 def huber(y_true, y_pred, delta=1.0):
     """Huber loss: ``e^2 / 2`` where ``|e| <= delta`` else ``delta (|e| - delta / 2)``, ``e = yhat - y``.
 
@@ -192,7 +188,7 @@ def huber(y_true, y_pred, delta=1.0):
         >>> huber([[0.0, 0.0]], [[0.5, 3.0]], delta=1.0)  # (0.125 + 2.5) / 2
         array([1.3125])
     """
-    delta = _check_delta(delta)
+    delta = check_number("delta", delta, low=0, low_open=True)
     y_true, y_pred = _pair(y_true, y_pred)
     return np.mean(huber_error(y_pred - y_true, delta), axis=-1)
 
@@ -205,7 +201,7 @@ def huber_grad(y_true, y_pred, delta=1.0):
         y_pred: predictions, same shape.
         delta: where the quadratic part turns linear. Default 1.0.
     """
-    delta = _check_delta(delta)
+    delta = check_number("delta", delta, low=0, low_open=True)
     y_true, y_pred = _pair(y_true, y_pred)
     return huber_error_grad(y_pred - y_true, delta) / y_pred.size
 

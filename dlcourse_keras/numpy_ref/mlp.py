@@ -23,6 +23,8 @@ import numpy as np
 from dlcourse_keras.numpy_ref import activations as _act
 from dlcourse_keras.numpy_ref import losses as _losses
 
+from ..validation import check_bool, check_int, check_number
+
 HIDDEN_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
 LOSSES = ("mse", "bce", "cce")
@@ -47,15 +49,13 @@ def count_parameters(layer_sizes):
 
 
 def _check_layer_sizes(layer_sizes):
-    try:
-        sizes = [int(n) for n in layer_sizes]
-    except (TypeError, ValueError):
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__iter__"):
         raise ValueError(f"layer_sizes={layer_sizes!r} must be a list of positive integers.")
-    if len(sizes) < 2 or any(n < 1 for n in sizes) or any(
-            float(n) != float(m) for n, m in zip(sizes, layer_sizes)):
+    layer_sizes = list(layer_sizes)
+    if len(layer_sizes) < 2:
         raise ValueError(
             f"layer_sizes={layer_sizes!r} must list at least 2 positive integers (input and output).")
-    return sizes
+    return [check_int(f"layer_sizes[{i}]", n, low=1) for i, n in enumerate(layer_sizes)]
 
 
 class MLP:
@@ -111,7 +111,7 @@ class MLP:
                              f"got layer_sizes[-1]={self.layer_sizes[-1]}.")
         self.activations = activations
         self.loss = loss
-        self.seed = seed
+        self.seed = seed = check_int("seed", seed, low=0, allow_none=True)
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
             raise ValueError(f"dtype={dtype!r} must be a float dtype.")
@@ -260,16 +260,15 @@ class MLP:
             seed: seed for shuffling; default None draws it from NumPy's global generator,
                 so ``dl.seed_everything`` makes the order reproducible.
         """
-        if not (isinstance(epochs, (int, np.integer)) and epochs >= 0):
-            raise ValueError(f"epochs={epochs!r} must be an integer >= 0.")
-        if not (np.isscalar(learning_rate) and learning_rate > 0 and np.isfinite(learning_rate)):
-            raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0.")
+        epochs = check_int("epochs", epochs, low=0)
+        learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+        batch_size = check_int("batch_size", batch_size, low=1, allow_none=True)
+        shuffle = check_bool("shuffle", shuffle)
+        seed = check_int("seed", seed, low=0, allow_none=True)
         x, y = self._prepare(x, y)
         n = x.shape[0]
         if batch_size is None:
             batch_size = n
-        if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-            raise ValueError(f"batch_size={batch_size!r} must be None or an integer >= 1.")
         if shuffle and seed is None:  # follow the course seed (dl.seed_everything seeds NumPy's global state)
             seed = np.random.randint(0, 2**31 - 1)
         rng = np.random.default_rng(seed)
@@ -319,8 +318,7 @@ def gradient_check(model, x, y, epsilon=1e-6, grads=None):
         >>> gradient_check(net, x, [0, 1, 1, 0, 1]) < 1e-6
         True
     """
-    if not (np.isscalar(epsilon) and 0 < epsilon < 1):
-        raise ValueError(f"epsilon={epsilon!r} must be in (0, 1).")
+    epsilon = check_number("epsilon", epsilon, low=0, high=1, low_open=True, high_open=True)
     if grads is None:
         _, grads = model.gradients(x, y)
     worst = 0.0

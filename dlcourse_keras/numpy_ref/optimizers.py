@@ -20,15 +20,7 @@ two can be compared to 1e-6) and its docstring says what differs:
 
 import numpy as np
 
-from ..validation import check_number
-
-
-def _check_positive(name, value):
-    return check_number(name, value, low=0, low_open=True)
-
-
-def _check_unit(name, value, closed=False):
-    return check_number(name, value, low=0, high=1, high_open=not closed)
+from ..validation import check_bool, check_int, check_number
 
 
 class NumpyOptimizer:
@@ -39,7 +31,7 @@ class NumpyOptimizer:
     """
 
     def __init__(self, learning_rate):
-        _check_positive("learning_rate", learning_rate)
+        check_number("learning_rate", learning_rate, low=0, low_open=True)
         self.learning_rate = float(learning_rate)
         self.iterations = 0
         self._state = None
@@ -93,9 +85,9 @@ class SGD(NumpyOptimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
-        _check_unit("momentum", momentum)
+        check_number("momentum", momentum, low=0, high=1, high_open=True)
         self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     def _init_state(self, p):
         return {"m": np.zeros_like(p)}
@@ -155,10 +147,8 @@ class Adagrad(NumpyOptimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)
-        if not (isinstance(initial_accumulator_value, (int, float)) and initial_accumulator_value >= 0):
-            raise ValueError(
-                f"initial_accumulator_value={initial_accumulator_value!r} must be a number >= 0.")
-        _check_positive("epsilon", epsilon)
+        check_number("initial_accumulator_value", initial_accumulator_value, low=0)
+        check_number("epsilon", epsilon, low=0, low_open=True)
         self.initial_accumulator_value = float(initial_accumulator_value)
         self.epsilon = float(epsilon)
 
@@ -186,8 +176,8 @@ class RMSprop(NumpyOptimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
         super().__init__(learning_rate)
-        _check_unit("rho", rho)
-        _check_positive("epsilon", epsilon)
+        check_number("rho", rho, low=0, high=1, high_open=True)
+        check_number("epsilon", epsilon, low=0, low_open=True)
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def _init_state(self, p):
@@ -216,8 +206,8 @@ class Adadelta(NumpyOptimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7):
         super().__init__(learning_rate)
-        _check_unit("rho", rho)
-        _check_positive("epsilon", epsilon)
+        check_number("rho", rho, low=0, high=1, high_open=True)
+        check_number("epsilon", epsilon, low=0, low_open=True)
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def _init_state(self, p):
@@ -250,9 +240,9 @@ class Adam(NumpyOptimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, epsilon=1e-7):
         super().__init__(learning_rate)
-        _check_unit("beta_1", beta_1)
-        _check_unit("beta_2", beta_2)
-        _check_positive("epsilon", epsilon)
+        check_number("beta_1", beta_1, low=0, high=1, high_open=True)
+        check_number("beta_2", beta_2, low=0, high=1, high_open=True)
+        check_number("epsilon", epsilon, low=0, low_open=True)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _init_state(self, p):
@@ -280,7 +270,7 @@ def clip_by_norm(g, threshold):
         >>> clip_by_norm(np.array([3.0, 4.0]), 1.0).tolist()
         [0.6000000000000001, 0.8]
     """
-    _check_positive("threshold", threshold)
+    threshold = check_number("threshold", threshold, low=0, low_open=True)
     g = np.asarray(g, dtype=np.float64)
     norm = np.sqrt(np.sum(g * g))
     return g * (threshold / norm) if norm > threshold else g.copy()
@@ -300,7 +290,7 @@ def clip_by_global_norm(grads, threshold):
         >>> [a.tolist() for a in clip_by_global_norm([np.array([3.0]), np.array([4.0])], 1.0)]
         [[0.6000000000000001], [0.8]]
     """
-    _check_positive("threshold", threshold)
+    threshold = check_number("threshold", threshold, low=0, low_open=True)
     grads = [np.asarray(g, dtype=np.float64) for g in grads]
     norm = np.sqrt(sum(np.sum(g * g) for g in grads))
     scale = threshold / max(norm, threshold)
@@ -322,8 +312,7 @@ def run_trajectory(optimizer, grad_fn, start, steps):
     Example:
         >>> path = run_trajectory(SGD(0.1), lambda w: 2 * w, (1.0, 1.0), 10)
     """
-    if not (isinstance(steps, int) and steps >= 1):
-        raise ValueError(f"steps={steps!r} must be an int >= 1.")
+    steps = check_int("steps", steps, low=1)
     w = np.array(start, dtype=np.float64)
     path = [w.copy()]
     for _ in range(steps):

@@ -36,14 +36,20 @@ def step(z):
     return (np.asarray(z) > 0).astype(int)
 
 
-def _check_learning_rate(learning_rate):
-    return check_number("learning_rate", learning_rate, low=0, low_open=True)
+def _check_finite(x, name="x"):
+    bad = ~np.isfinite(x)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0]).tolist()
+        raise ValueError(f"{name} must contain only finite numbers (NaN and inf are not allowed); "
+                         f"found {int(bad.sum())} non-finite value(s) in row(s) {rows[:10]}"
+                         f"{' ...' if len(rows) > 10 else ''}.")
 
 
 def _check_x_y(x, y, labels, labels_text):
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"x must be a non-empty 2-D array (samples, features); got shape {x.shape}.")
+    _check_finite(x)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(f"y must be 1-D with one label per row of x ({len(x)}); got shape {y.shape}.")
@@ -91,7 +97,7 @@ class Perceptron:
     """
 
     def __init__(self, learning_rate=0.1, max_epochs=100, seed=None):
-        self.learning_rate = _check_learning_rate(learning_rate)
+        self.learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
         self.max_epochs = check_int("max_epochs", max_epochs, low=1)
         self.seed = check_int("seed", seed, low=0, allow_none=True)
         self.weights_ = None
@@ -138,6 +144,7 @@ class Perceptron:
         x = np.asarray(x, dtype=float)
         if x.ndim != 2 or x.shape[1] != len(self.weights_):
             raise ValueError(f"x must have shape (samples, {len(self.weights_)}); got {x.shape}.")
+        _check_finite(x)
         return x
 
     def decision_function(self, x):
@@ -185,9 +192,12 @@ def perceptron_trick_step(coefs, point, label, learning_rate=0.01):
     point = np.asarray(point, dtype=float)
     if point.shape != (2,):
         raise ValueError(f"point={point.tolist()!r} must be the two coordinates (x, y).")
-    if label not in (1, 0, -1) or isinstance(label, bool):
-        raise ValueError(f"label={label!r} must be 1 (positive) or 0 / -1 (negative).")
-    learning_rate = _check_learning_rate(learning_rate)
+    if not np.all(np.isfinite(coefs)) or not np.all(np.isfinite(point)):
+        raise ValueError(f"coefs={coefs.tolist()} and point={point.tolist()} must be finite numbers.")
+    if isinstance(label, (bool, np.bool_)) or label not in (1, 0, -1):
+        shown = label.item() if isinstance(label, np.generic) else label
+        raise ValueError(f"label={shown!r} must be 1 (positive) or 0 / -1 (negative).")
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
     p = np.append(point, 1.0)
     on_positive_side = coefs @ p > 0
     if label == 1 and not on_positive_side:

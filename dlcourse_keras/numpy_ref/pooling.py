@@ -23,10 +23,10 @@ def _windows(x, pool_size, strides, padding):
                           padding_amounts(x.shape[2], pw, sw, padding))
     # padded cells are -inf for max pooling and left out of the average
     xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=np.nan)
+    if xp.shape[1] < ph or xp.shape[2] < pw:
+        raise ValueError(f"a {ph}x{pw} pool does not fit in the {x.shape[1]}x{x.shape[2]} input.")
     oh = conv_output_size(xp.shape[1], ph, 0, sh)
     ow = conv_output_size(xp.shape[2], pw, 0, sw)
-    if oh == 0 or ow == 0:
-        raise ValueError(f"a {ph}x{pw} pool does not fit in the {x.shape[1]}x{x.shape[2]} input.")
     return xp, (ph, pw), (sh, sw), (oh, ow), (pt, pl)
 
 

@@ -25,6 +25,8 @@ import numpy as np
 from dlcourse_keras.numpy_ref.conv import conv2d_backward, conv2d_forward
 from dlcourse_keras.numpy_ref.pooling import pool2d_backward, pool2d_forward
 
+from ..validation import check_int, check_number
+
 INPUT_SHAPE = (6, 6, 1)
 """One grey 6x6 image, channels last."""
 
@@ -42,7 +44,7 @@ def init_toy_cnn(seed=0):
     >>> sorted(init_toy_cnn().items())[0][0]
     'b1'
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int("seed", seed, low=0, allow_none=True))
     return {"w1": rng.normal(0, 0.5, size=(3, 3, 1, 1)), "b1": np.array([0.5]),
             "w2": rng.normal(0, 0.1, size=(4, 1)), "b2": np.array([0.0])}
 
@@ -134,7 +136,9 @@ def make_edge_images(n, noise=0.1, seed=0):
     >>> x.shape, y.shape
     ((4, 6, 6, 1), (4,))
     """
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, low=1)
+    noise = check_number("noise", noise, low=0)
+    rng = np.random.default_rng(check_int("seed", seed, low=0, allow_none=True))
     x = np.zeros((n, 6, 6, 1))
     y = rng.integers(0, 2, n)
     cut = rng.integers(1, 6, n)
@@ -158,6 +162,8 @@ def train_toy_cnn(x, y, params, learning_rate=0.5, steps=300):
     Returns:
         ``(params, losses)``: the trained parameters and the loss before each step.
     """
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_open=True)
+    steps = check_int("steps", steps, low=1)
     params = {k: np.array(v, dtype=float) for k, v in params.items()}
     losses = []
     for _ in range(steps):
