@@ -267,3 +267,93 @@ def test_run_key_rejects_configurations_without_a_stable_fingerprint(config, mes
         resume.run_key("09/m", config)
     with pytest.raises(ValueError, match="key="):
         resume.run_key("../up", {})
+
+
+# ---------------------------------------------------------------- a run whose monitored value is NaN
+def _strict_json(path):
+    def refuse(constant):
+        raise ValueError(f"{path} holds {constant}, which is not JSON")
+
+    with open(path) as f:
+        return json.loads(f.read(), parse_constant=refuse)
+
+
+def _fit_with_nan_validation(key, directory, epochs=2):
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    y_val = np.full((16, 1), np.nan, "float32")  # val_loss is NaN in every epoch
+    model = _tiny_model()
+    return model.fit(x, x[:, :1], validation_data=(x, y_val), epochs=epochs, verbose=0,
+                     callbacks=resumable_callbacks(key, directory=directory))
+
+
+def test_a_run_that_is_nan_from_the_first_epoch_is_not_finished(tmp_path):
+    # Keras's ModelCheckpoint saves the first epoch whatever its value: best.json held a bare
+    # NaN, best.keras NaN-trained weights, and run_finished() said True, so a notebook reloaded
+    # the diverged model without a word.
+    with pytest.warns(RuntimeWarning, match=r"val_loss was NaN or inf in every epoch \(1, 2\)"):
+        _fit_with_nan_validation("t/nan", tmp_path)
+    folder = resume.run_dir("t/nan", tmp_path)
+    assert not os.path.exists(best_model_path("t/nan", tmp_path))
+    record = _strict_json(os.path.join(folder, "best.json"))
+    assert record == {"monitor": "val_loss", "best": None, "epoch": None, "non_finite_epochs": [1, 2]}
+    with pytest.warns(RuntimeWarning, match="ended without a finite val_loss.*not finished"):
+        assert resume.run_finished("t/nan", tmp_path) is False
+
+
+def test_a_diverged_rerun_does_not_leave_an_earlier_best_model_to_be_loaded(tmp_path):
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    _tiny_model().fit(x, x[:, :1], validation_data=(x, x[:, :1]), epochs=1, verbose=0,
+                      callbacks=resumable_callbacks("t/again", directory=tmp_path))
+    assert resume.run_finished("t/again", tmp_path)
+    with pytest.warns(RuntimeWarning, match="every epoch"):
+        _fit_with_nan_validation("t/again", tmp_path, epochs=1)
+    assert not os.path.exists(best_model_path("t/again", tmp_path))
+    with pytest.warns(RuntimeWarning):
+        assert not resume.run_finished("t/again", tmp_path)
+
+
+def test_non_finite_epochs_are_never_the_best(tmp_path):
+    model = _tiny_model()
+    callbacks = resumable_callbacks("t/mixed", directory=tmp_path)
+    _drive(callbacks, model, [float("nan"), 0.5, float("inf"), 0.4, float("nan")])
+    with pytest.warns(RuntimeWarning, match=r"NaN or inf in epoch\(s\) 1, 3, 5; those epochs were skipped"):
+        for callback in callbacks:
+            callback.on_train_end()
+    path = best_model_path("t/mixed", tmp_path)
+    assert float(keras.models.load_model(path).layers[0].kernel[0, 0]) == 3.0  # epoch 4 (0.4)
+    assert _strict_json(os.path.join(os.path.dirname(path), "best.json")) == {
+        "monitor": "val_loss", "best": 0.4, "epoch": 4}
+    assert resume.run_finished("t/mixed", tmp_path)
+
+
+def test_a_nan_record_written_by_an_older_version_is_not_a_finished_run(tmp_path):
+    folder = resume.run_dir("t/old", tmp_path)
+    os.makedirs(folder)
+    _tiny_model().save(os.path.join(folder, "best.keras"))
+    with open(os.path.join(folder, "best.json"), "w") as f:
+        f.write('{"monitor": "val_loss", "best": NaN, "epoch": 1}')
+    with pytest.warns(RuntimeWarning, match="not finished"):
+        assert resume.run_finished("t/old", tmp_path) is False
+
+
+def test_checkpoint_files_are_written_through_the_one_atomic_helper(tmp_path, monkeypatch):
+    # resume.py had its own writer with a fixed ".partial" name; it now uses dlcourse_keras._fileio
+    written = []
+    real_replacing, real_write_text = resume.replacing, resume.write_text_atomic
+
+    def replacing(path):
+        written.append(os.path.basename(path))
+        return real_replacing(path)
+
+    def write_text_atomic(path, text):
+        written.append(os.path.basename(path))
+        return real_write_text(path, text)
+
+    monkeypatch.setattr(resume, "replacing", replacing)
+    monkeypatch.setattr(resume, "write_text_atomic", write_text_atomic)
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    _tiny_model().fit(x, x[:, :1], validation_data=(x, x[:, :1]), epochs=2, verbose=0,
+                      callbacks=resumable_callbacks("t/atomic", directory=tmp_path))
+    assert written.count("random_state.npz") == 2 and "best.json" in written
+    folder = resume.run_dir("t/atomic", tmp_path)
+    assert sorted(os.listdir(folder)) == ["best.json", "best.keras"]  # no temporary file left

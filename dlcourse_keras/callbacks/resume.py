@@ -10,13 +10,15 @@ On disk, one folder per run, keyed by notebook and run (``"09/resnet_seed0"``)::
 
     <checkpoints>/09/resnet_seed0/backup/         Keras's BackupAndRestore (deleted on success)
     <checkpoints>/09/resnet_seed0/best.keras      the best epoch so far (kept)
-    <checkpoints>/09/resnet_seed0/best.json       its epoch and monitored value
+    <checkpoints>/09/resnet_seed0/best.json       its epoch and monitored value (strict JSON;
+                                                  null when no epoch had a finite value)
 
 ``<checkpoints>`` is ``directory`` if given, else ``DLCOURSE_CHECKPOINTS``, else
 ``data/checkpoints`` in a writable source checkout, else
 ``~/.cache/dlcourse_keras/checkpoints``.
 """
 
+import contextlib
 import hashlib
 import json
 import math
@@ -28,6 +30,7 @@ import warnings
 import keras
 import numpy as np
 
+from .._fileio import replacing, write_text_atomic
 from ..data.config import source_checkout_root
 
 CHECKPOINTS_ENV = "DLCOURSE_CHECKPOINTS"
@@ -137,20 +140,66 @@ def run_key(key, config):
     return f"{key}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
+def _read_record(folder):
+    """The run's ``best.json`` as a dict, or None when there is none (or it is unreadable)."""
+    try:
+        with open(os.path.join(folder, _BEST_RECORD)) as f:
+            record = json.load(f)  # also reads the bare NaN older versions wrote
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _is_finite(value):
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):  # not a scalar: Keras's own checks deal with it
+        return True
+
+
+def _finite_best(record):
+    """The record's best value if it is a finite number, else None."""
+    best = None if record is None else record.get("best")
+    if isinstance(best, bool) or not isinstance(best, (int, float)) or not math.isfinite(best):
+        return None
+    return float(best)
+
+
 def run_finished(key, directory=None):
-    """True when the run ``key`` completed: its best model exists and its backup was deleted.
+    """True when the run ``key`` completed with a best model: the model exists, its backup was deleted.
 
     ``BackupAndRestore`` deletes its backup only when ``fit`` ends normally, so a
     run killed mid-way (backup present) or never started (no best model) is not
-    finished and should be trained (it resumes).
+    finished and should be trained (it resumes). A run whose monitored value was
+    never finite (NaN or inf from the first epoch: the training diverged) has no
+    best model either; it is not finished, and this function warns (``RuntimeWarning``)
+    that training it again with the same settings will diverge again.
 
     Args:
         key: the run's name (see :func:`run_key`).
         directory: root folder of all runs, as in :func:`resumable_callbacks`.
+
+    Returns:
+        True or False.
+
+    Example:
+
+    >>> run_finished("09/never_trained")
+    False
     """
     folder = run_dir(key, directory)
-    return (os.path.exists(os.path.join(folder, _BEST_MODEL))
-            and not os.path.isdir(os.path.join(folder, _BACKUP)))
+    if os.path.isdir(os.path.join(folder, _BACKUP)):
+        return False
+    record = _read_record(folder)
+    if record is not None and _finite_best(record) is None:
+        warnings.warn(
+            f"The run {key!r} ended without a finite {record.get('monitor', 'monitored value')} "
+            f"(NaN or inf in every epoch: the training diverged), so it has no best model and is "
+            f"not finished. Training it again with the same settings diverges again: change them "
+            f"(e.g. a lower learning rate) or call clear_checkpoints({key!r}).",
+            RuntimeWarning, stacklevel=2)
+        return False
+    return os.path.exists(os.path.join(folder, _BEST_MODEL))
 
 
 def clear_checkpoints(key, directory=None):
@@ -166,12 +215,6 @@ def _random_state_variables(model):
     # Keras keeps each SeedGenerator's state in a non-trainable variable that
     # save_weights leaves out; without it a resumed Dropout draws other masks.
     return [v for v in model.non_trainable_variables if "seed_generator" in v.path]
-
-
-def _write_atomically(path, write):
-    partial = path + ".partial"
-    write(partial)
-    os.replace(partial, path)
 
 
 class _BackupWithRandomState(keras.callbacks.BackupAndRestore):
@@ -217,11 +260,9 @@ class _BackupWithRandomState(keras.callbacks.BackupAndRestore):
         values = {f"v{i}": keras.ops.convert_to_numpy(v)
                   for i, v in enumerate(_random_state_variables(self.model))}
 
-        def write(path):
-            with open(path, "wb") as f:
+        with replacing(self._random_state_path) as temp:
+            with open(temp, "wb") as f:
                 np.savez(f, epoch=epoch + 1, count=len(values), **values)
-
-        _write_atomically(self._random_state_path, write)
         super().on_epoch_end(epoch, logs)
 
 
@@ -232,37 +273,70 @@ class _ResumableBestCheckpoint(keras.callbacks.ModelCheckpoint):
     would overwrite the best model with the first epoch after the restart.
     This one writes the best value to ``best.json`` and reads it back when
     the run resumes (when a backup exists); a fresh run starts afresh.
+
+    A NaN or inf monitored value is never the best: Keras's ``ModelCheckpoint``
+    saves the first epoch whatever its value, and nothing compares better than
+    NaN afterwards, so a run that diverged at once would keep NaN weights as its
+    "best" model. Here such epochs are skipped; a run that ends without a single
+    finite value gets ``"best": null`` in ``best.json``, no ``best.keras`` and a
+    ``RuntimeWarning``.
     """
 
-    def __init__(self, filepath, backup_dir, monitor, mode):
+    def __init__(self, filepath, backup_dir, monitor, mode, key):
         super().__init__(filepath, monitor=monitor, mode=mode, save_best_only=True, verbose=0)
         # "nothing seen yet" as this Keras spells it: None (newer Keras, 3.15 here) or +-inf (3.10,
         # whose comparison cannot take None)
         self._initial_best = self.best
         self._record_path = os.path.join(os.path.dirname(filepath), _BEST_RECORD)
         self._backup_dir = backup_dir
+        self._key = key
+        self._non_finite = []
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self.best = self._initial_best
+        self._non_finite = []
         resuming = os.path.exists(os.path.join(self._backup_dir, "training_metadata.json"))
-        if resuming and os.path.exists(self._record_path):
-            with open(self._record_path) as f:
-                record = json.load(f)
-            if record.get("monitor") == self.monitor:
-                self.best = record["best"]
+        record = _read_record(os.path.dirname(self._record_path)) if resuming else None
+        if record is not None and record.get("monitor") == self.monitor and _finite_best(record) is not None:
+            self.best = _finite_best(record)
+
+    def _write_record(self, best, epoch):
+        record = {"monitor": self.monitor, "best": best, "epoch": epoch}
+        if best is None:
+            record["non_finite_epochs"] = list(self._non_finite)
+        write_text_atomic(self._record_path, json.dumps(record, allow_nan=False))
 
     def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is not None and not _is_finite(current):
+            self._non_finite.append(epoch + 1)  # never the best epoch, never saved
+            return
         before = self.best
         super().on_epoch_end(epoch, logs)
         if self.best is not None and self.best is not before:
-            record = {"monitor": self.monitor, "best": float(self.best), "epoch": epoch + 1}
+            self._write_record(float(self.best), epoch + 1)
 
-            def write(path):
-                with open(path, "w") as f:
-                    json.dump(record, f)
-
-            _write_atomically(self._record_path, write)
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if not self._non_finite:
+            return
+        epochs = ", ".join(str(e) for e in self._non_finite[:10]) + (" ..." if len(self._non_finite) > 10 else "")
+        if self.best is self._initial_best:  # not one finite value: the run diverged
+            # a best.keras left here belongs to an earlier run of this key, not to this one
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.filepath)
+            self._write_record(None, None)
+            warnings.warn(
+                f"Run {self._key!r}: {self.monitor} was NaN or inf in every epoch ({epochs}): "
+                "the training diverged, so no best model was saved and run_finished() is False. "
+                "Lower the learning rate (or look for NaN/inf in the data), then train again "
+                f"after clear_checkpoints({self._key!r}).", RuntimeWarning, stacklevel=2)
+        else:
+            warnings.warn(
+                f"Run {self._key!r}: {self.monitor} was NaN or inf in epoch(s) {epochs}; those "
+                f"epochs were skipped when choosing the best model (best {self.monitor} "
+                f"{float(self.best):.5g}).", RuntimeWarning, stacklevel=2)
 
 
 def resumable_callbacks(key, monitor="val_loss", mode="auto", directory=None):
@@ -321,6 +395,6 @@ def resumable_callbacks(key, monitor="val_loss", mode="auto", directory=None):
     folder = run_dir(key, directory)
     backup_dir = os.path.join(folder, _BACKUP)
     return [
-        _ResumableBestCheckpoint(os.path.join(folder, _BEST_MODEL), backup_dir, monitor, mode),
+        _ResumableBestCheckpoint(os.path.join(folder, _BEST_MODEL), backup_dir, monitor, mode, key),
         _BackupWithRandomState(backup_dir),
     ]
