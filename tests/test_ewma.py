@@ -44,3 +44,14 @@ def test_bad_arguments(kwargs):
 def test_bad_values():
     with pytest.raises(ValueError, match="values"):
         ewma([])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values_and_arguments_are_named(bad):
+    # a NaN used to spread silently through every later average
+    with pytest.raises(ValueError, match="values must contain only finite numbers"):
+        ewma([25.0, bad, 17.0])
+    with pytest.raises(ValueError, match=f"beta={bad} must be a finite number"):
+        ewma(TEMPS, beta=bad)
+    with pytest.raises(ValueError, match=f"initial={bad} must be a finite number"):
+        ewma(TEMPS, initial=bad)

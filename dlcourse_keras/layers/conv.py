@@ -47,6 +47,10 @@ class TeachingConv2D(keras.layers.Layer):
     Call arguments:
         inputs: images ``(batch, height, width, channels)``.
 
+    Raises:
+        ValueError: for a bad argument, or (when built or called) for a kernel larger
+            than the padded input, as ``Conv2D`` does.
+
     Example:
 
     >>> conv = TeachingConv2D(8, 3, padding="same")
