@@ -9,13 +9,11 @@ module and ``layers/__init__.py``, nothing else.
 
 import importlib
 import importlib.abc
-import importlib.machinery
 import importlib.util
 import sys
 import warnings
 
 _PACKAGE = __name__.rpartition(".")[0]
-_FILE_LOADERS = (importlib.machinery.SourceFileLoader, importlib.machinery.SourcelessFileLoader)
 
 KERAS_OBJECT_PACKAGES = ("initializers", "schedules", "layers", "models", "text")
 """Modules and subpackages whose import registers the package's Keras objects."""
@@ -64,8 +62,8 @@ class _AfterKerasImport(importlib.abc.MetaPathFinder):
     that take names from it (``models.seq2seq`` imports ``text``) and fail on the
     half-made module. So the hook counts the package's modules being executed and
     registers when Keras is loaded and that count is back to zero, whatever the order of
-    the imports. It wraps only ``exec_module`` of the specs it finds; the real finders
-    locate every module.
+    the imports. The real finders locate and load every module; the hook only wraps the
+    loader of each spec it passes on.
     """
 
     def __init__(self):
@@ -80,26 +78,13 @@ class _AfterKerasImport(importlib.abc.MetaPathFinder):
         spec = _real_spec(self, fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        if not is_keras and not isinstance(spec.loader, _FILE_LOADERS):
-            return spec   # only per-module loaders are wrapped, never a shared one
-        execute = spec.loader.exec_module
-
-        def exec_module(module):
-            if self.done:
-                return execute(module)
-            if is_keras:
-                execute(module)
-                self.keras_loaded = True
-                return self._register_if_ready()
-            self.executing += 1
-            try:
-                return execute(module)
-            finally:
-                self.executing -= 1
-                self._register_if_ready()
-
-        spec.loader.exec_module = exec_module
+        # a wrapper per spec: a loader may serve many modules (pytest's assertion rewriter does)
+        spec.loader = _ReportingLoader(spec.loader, self._keras_done if is_keras else None, self)
         return spec
+
+    def _keras_done(self):
+        self.keras_loaded = True
+        self._register_if_ready()
 
     def _register_if_ready(self):
         if self.done or not self.keras_loaded or self.executing:
@@ -108,6 +93,35 @@ class _AfterKerasImport(importlib.abc.MetaPathFinder):
         if self in sys.meta_path:
             sys.meta_path.remove(self)
         _register_quietly()
+
+
+class _ReportingLoader:
+    """Runs the real loader, then tells the hook: Keras loaded, or one module less executing."""
+
+    def __init__(self, loader, after_keras, hook):
+        self._loader, self._after_keras, self._hook = loader, after_keras, hook
+
+    def __getattr__(self, name):   # get_source, get_filename, is_package...: the real loader's
+        if name == "_loader":      # not set yet (a copy): no endless lookup
+            raise AttributeError(name)
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        hook = self._hook
+        if hook.done:
+            return self._loader.exec_module(module)
+        if self._after_keras is not None:
+            self._loader.exec_module(module)
+            return self._after_keras()
+        hook.executing += 1
+        try:
+            return self._loader.exec_module(module)
+        finally:
+            hook.executing -= 1
+            hook._register_if_ready()
 
 
 def _real_spec(hook, fullname, path, target):

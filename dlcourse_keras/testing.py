@@ -155,7 +155,8 @@ def run_layer_test(
 
     >>> from dlcourse_keras.layers import InvertedDropout
     >>> _ = run_layer_test(InvertedDropout, {"rate": 0.5}, input_shape=(2, 3),
-    ...                    expected_output_shape=(2, 3))
+    ...                    expected_output_shape=(2, 3), supports_masking=True,
+    ...                    training_changes_output=True)
     """
     import keras
 

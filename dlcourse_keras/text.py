@@ -5,14 +5,20 @@ given-vocabulary) ``TextVectorization`` layer, :func:`raw_text_model` puts it in
 model so the saved ``.keras`` file takes raw strings. Taught in notebook ``12_lstm_sentiment``.
 The translation helpers at the end (:func:`standardize_text` for English and French,
 :func:`build_vocabulary`, :func:`tokenize`, :func:`detokenize`, :func:`split_by_source`)
-serve the encoder-decoder of notebook ``13_translation``.
+serve the encoder-decoder of notebook ``13_translation``. :func:`make_text_dataset` is the
+course's one ``tf.data`` pipeline of texts.
+
+Texts are always a list of strings (or an array or string tensor of them): one bare string
+is refused with a ``ValueError``, since it would be read letter by letter.
 """
 
 import collections
-import math
 import re
 
 import numpy as np
+
+from ._texts import _clip, check_texts
+from .validation import check_bool, check_int
 
 
 def _tf():
@@ -31,6 +37,20 @@ def _register(fn):
     return _keras().saving.register_keras_serializable(package="dlcourse_keras")(fn)
 
 
+def _string_tensor(name, value):
+    """``value`` as a string tensor (a tensor passes unchanged), or a ``ValueError`` naming ``name``."""
+    tf = _tf()
+    if not tf.is_tensor(value):
+        try:
+            value = tf.convert_to_tensor(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}={_clip(value)} must be a string, a list of strings or a "
+                             "string tensor.") from None
+    if value.dtype != tf.string:
+        raise ValueError(f"{name} must hold strings, got {value.dtype.name} values.")
+    return value
+
+
 def standardize_keep_negations(texts):
     """Lower-cases and strips punctuation like Keras's default, but keeps negations and clitics.
 
@@ -41,18 +61,21 @@ def standardize_keep_negations(texts):
     TensorFlow only (string ops inside ``TextVectorization``).
 
     Args:
-        texts: a string tensor (any shape).
+        texts: a string tensor (any shape), a string or a list of strings.
 
     Returns:
         The standardized string tensor, same shape.
 
+    Raises:
+        ValueError: ``texts`` is not made of strings.
+
     Example:
 
-    >>> standardize_keep_negations(tf.constant(["It isn't GOOD!"])).numpy()
+    >>> standardize_keep_negations(["It isn't GOOD!"]).numpy()
     array([b"it is n't good"], dtype=object)
     """
     tf = _tf()
-    x = tf.strings.lower(texts)
+    x = tf.strings.lower(_string_tensor("texts", texts))
     # mark the apostrophes to keep with \x01, drop every other character but a-z, 0-9
     x = tf.strings.regex_replace(x, "n't\\b", " n\x01t")
     x = tf.strings.regex_replace(x, "'(s|re|ve|ll|d|m)\\b", " \x01\\1")
@@ -79,13 +102,17 @@ def make_vectorizer(texts=None, max_tokens=20000, output_sequence_length=None, o
         output_sequence_length: pad or cut to this many tokens (``"int"`` mode); None pads
             each batch to its longest text. Default None.
         output_mode: ``"int"``, ``"multi_hot"``, ``"count"`` or ``"tf_idf"``. Default "int".
-        ngrams: None or an int n: also count 2..n-grams (bag-of-words modes). Default None.
+        ngrams: None or an int n >= 1: also count 2..n-grams (bag-of-words modes). Default None.
         standardize: a callable or Keras's names. Default :func:`standardize_keep_negations`.
         vocabulary: a fixed list of tokens (without ``""`` and ``"[UNK]"``) instead of
             adapting; then ``max_tokens`` is ignored. Default None.
 
     Returns:
         The adapted layer.
+
+    Raises:
+        ValueError: a bad argument; ``texts`` empty, or with no token once standardized
+            (the layer would fail when called, with "Table not initialized").
 
     Example:
 
@@ -99,87 +126,27 @@ def make_vectorizer(texts=None, max_tokens=20000, output_sequence_length=None, o
                          f"vocabulary= (fixed tokens); got texts={'None' if texts is None else 'given'}, "
                          f"vocabulary={'None' if vocabulary is None else 'given'}.")
     if vocabulary is not None:
+        vocabulary = check_texts(vocabulary, "vocabulary")
         max_tokens = None
-    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
-                                   or max_tokens < 3):
-        raise ValueError(f"max_tokens={max_tokens!r} must be None or an int >= 3.")
-    if output_sequence_length is not None and (
-            isinstance(output_sequence_length, bool) or not isinstance(output_sequence_length, int)
-            or output_sequence_length < 1):
-        raise ValueError(f"output_sequence_length={output_sequence_length!r} must be None or an int >= 1.")
+    else:
+        texts = check_texts(texts)
+    max_tokens = check_int("max_tokens", max_tokens, low=3, allow_none=True)
+    output_sequence_length = check_int("output_sequence_length", output_sequence_length, low=1,
+                                       allow_none=True)
+    ngrams = check_int("ngrams", ngrams, low=1, allow_none=True)
     allowed = ("int", "multi_hot", "count", "tf_idf")
     if output_mode not in allowed:
         raise ValueError(f"output_mode={output_mode!r} must be one of {allowed}.")
     layer = keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=standardize, output_mode=output_mode, ngrams=ngrams,
         output_sequence_length=output_sequence_length if output_mode == "int" else None,
-        vocabulary=None if vocabulary is None else list(vocabulary))
+        vocabulary=vocabulary)
     if vocabulary is None:
-        layer.adapt(list(texts), batch_size=4096)
+        layer.adapt(texts, batch_size=4096)
+        if not layer.get_vocabulary(include_special_tokens=False):
+            raise ValueError(f"texts hold no token once standardized (they start {_clip(texts[:3])}): "
+                             "there is no vocabulary to learn.")
     return layer
-
-
-def stratified_split(texts, labels, fractions=(0.8, 0.1, 0.1), seed=0):
-    """A fixed, stratified, seeded split into train / validation / test.
-
-    Args:
-        texts: sequence of str; labels: array of class labels, same length.
-        fractions: (train, validation, test) fractions, positive, summing to 1.
-            Default (0.8, 0.1, 0.1).
-        seed: seed of the shuffle. Default 0.
-
-    Returns:
-        dict ``{"train": (texts, labels), "val": (...), "test": (...)}``; texts as NumPy
-        object arrays, labels as NumPy arrays. Every class keeps its share in each split
-        (up to one example).
-
-    Example:
-
-    >>> s = stratified_split(["a", "b", "c", "d"] * 5, [0, 1] * 10, seed=0)
-    >>> [len(s[k][0]) for k in ("train", "val", "test")]
-    [16, 2, 2]
-    """
-    texts = np.asarray(list(texts), dtype=object)
-    labels = np.asarray(labels)
-    if len(texts) != len(labels):
-        raise ValueError(f"texts ({len(texts)}) and labels ({len(labels)}) differ in length.")
-    fractions = tuple(float(f) for f in fractions)
-    if (len(fractions) != 3 or any(not math.isfinite(f) or f <= 0 for f in fractions)
-            or abs(sum(fractions) - 1) > 1e-9):
-        raise ValueError(f"fractions={fractions!r} must be three positive numbers summing to 1.")
-    rng = np.random.default_rng(seed)
-    parts = {"train": [], "val": [], "test": []}
-    for cls in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == cls))
-        n_train = int(round(fractions[0] * len(idx)))
-        n_val = int(round(fractions[1] * len(idx)))
-        parts["train"].append(idx[:n_train])
-        parts["val"].append(idx[n_train:n_train + n_val])
-        parts["test"].append(idx[n_train + n_val:])
-    out = {}
-    for name, chunks in parts.items():
-        idx = rng.permutation(np.concatenate(chunks))
-        out[name] = (texts[idx], labels[idx])
-    return out
-
-
-def split_report(splits):
-    """One row per split: size, class shares and length in tokens (whitespace split).
-
-    Args:
-        splits: dict name -> (texts, labels), e.g. from :func:`stratified_split`.
-
-    Returns:
-        list of dicts with keys ``split, n, positive_fraction, mean_tokens, max_tokens``
-        (``positive_fraction`` is the share of label 1).
-    """
-    rows = []
-    for name, (texts, labels) in splits.items():
-        lengths = np.array([len(str(t).split()) for t in texts])
-        rows.append({"split": name, "n": int(len(texts)),
-                     "positive_fraction": float(np.mean(np.asarray(labels) == 1)),
-                     "mean_tokens": float(lengths.mean()), "max_tokens": int(lengths.max())})
-    return rows
 
 
 def vocabulary_report(vectorizer, texts, top=10):
@@ -195,9 +162,15 @@ def vocabulary_report(vectorizer, texts, top=10):
         tokens in ``texts``), ``oov_rate`` (share of them mapped to ``[UNK]``),
         ``most_frequent`` (the ``top`` commonest vocabulary words in ``texts``) and
         ``length_percentiles`` (50th, 95th, 100th, in tokens).
+
+    Example:
+
+    >>> vocabulary_report(make_vectorizer(["a b", "b"]), ["b c"])["oov_rate"]
+    0.5
     """
+    top = check_int("top", top, low=0)
     vocab = vectorizer.get_vocabulary()
-    ids = np.asarray(vectorizer(list(texts)))
+    ids = np.asarray(vectorizer(check_texts(texts)))
     if ids.ndim != 2:
         raise ValueError("vectorizer must be in 'int' output mode.")
     real = ids[ids > 0]
@@ -209,33 +182,64 @@ def vocabulary_report(vectorizer, texts, top=10):
             "length_percentiles": [int(np.percentile(lengths, q)) for q in (50, 95, 100)]}
 
 
-def make_text_dataset(texts, labels=None, batch_size=32, shuffle=False, seed=0, vectorizer=None):
+def make_text_dataset(texts, labels=None, batch_size=32, shuffle=False, seed=0, vectorizer=None,
+                      drop_remainder=False):
     """A batched, prefetched ``tf.data.Dataset`` of strings (or of ids, with ``vectorizer``).
 
-    Mapping the vectorizer inside the pipeline keeps the string work off the model's
-    graph during training. TensorFlow only.
+    The course's one pipeline of texts. Mapping the vectorizer inside the pipeline keeps the
+    string work off the model's graph during training. The order is fixed by ``seed``: the
+    same seed gives the same batches, epoch after epoch (each epoch reshuffles,
+    deterministically). ``shuffle`` is off by default, so that ``model.predict`` on the
+    dataset returns the predictions in the order of ``texts``; pass ``shuffle=True`` for
+    training data (``Model.fit`` does not shuffle a dataset). The Keras twin is
+    ``keras.utils.text_dataset_from_directory`` (which reads folders and shuffles by
+    default). TensorFlow only.
 
     Args:
-        texts: sequence of str; labels: optional array, same length. Default None.
-        batch_size: positive int. Default 32.
-        shuffle: reshuffle each epoch. Default False.
-        seed: shuffle seed. Default 0.
+        texts: a list of strings (not one string).
+        labels: optional array, one entry per text. Default None.
+        batch_size: texts per batch, an int >= 1. Default 32.
+        shuffle: reshuffle each epoch. Default False (the order of ``texts``).
+        seed: shuffle seed, an int >= 0, or None for a different order each run. Default 0.
         vectorizer: optional adapted ``TextVectorization`` applied to each batch. Default None.
+        drop_remainder: drop a last, smaller batch. Default False.
 
     Returns:
         ``tf.data.Dataset`` of ``texts`` or ``(texts, labels)`` batches.
+
+    Raises:
+        ValueError: a bad argument, or ``labels`` of another length than ``texts``.
+
+    Example:
+
+    >>> batches = make_text_dataset(["a b", "b c", "c"], [1, 0, 1], batch_size=2)
+    >>> [len(y) for _, y in batches]
+    [2, 1]
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer.")
+    texts = check_texts(texts)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    shuffle = check_bool("shuffle", shuffle)
+    seed = check_int("seed", seed, low=0, allow_none=True)
+    drop_remainder = check_bool("drop_remainder", drop_remainder)
+    if vectorizer is not None and not callable(vectorizer):
+        raise ValueError(f"vectorizer={_clip(vectorizer)} must be None or a TextVectorization layer.")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.ndim == 0 or len(labels) != len(texts):
+            raise ValueError(f"labels has {labels.size if labels.ndim == 0 else len(labels)} entries "
+                             f"but texts has {len(texts)}; give one label per text.")
     tf = _tf()
-    texts = [str(t) for t in texts]
-    data = tf.data.Dataset.from_tensor_slices(texts if labels is None else (texts, np.asarray(labels)))
+    strings = tf.constant(texts, dtype=tf.string)
+    data = tf.data.Dataset.from_tensor_slices(strings if labels is None else (strings, labels))
+    options = tf.data.Options()
+    options.deterministic = True
+    data = data.with_options(options)
     if shuffle:
         data = data.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size)
+    data = data.batch(batch_size, drop_remainder=drop_remainder)
     if vectorizer is not None:
         data = data.map((lambda x: vectorizer(x)) if labels is None else (lambda x, y: (vectorizer(x), y)),
-                        num_parallel_calls=tf.data.AUTOTUNE)
+                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)
 
 
@@ -256,8 +260,13 @@ def raw_text_model(vectorizer, model, name="raw_text_model"):
 
     Example:
 
-    >>> end_to_end = raw_text_model(vec, trained)           # doctest: +SKIP
-    >>> end_to_end.predict(np.array(["not good"], dtype=object))   # doctest: +SKIP
+    >>> import keras
+    >>> vec = make_vectorizer(["good", "not good"])
+    >>> trained = keras.Sequential([keras.layers.Embedding(vec.vocabulary_size(), 2),
+    ...                             keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
+    >>> end_to_end = raw_text_model(vec, trained)
+    >>> end_to_end.predict(np.array(["not good"], dtype=object), verbose=0).shape
+    (1, 1)
     """
     keras = _keras()
     inputs = keras.Input(shape=(), dtype="string", name="text")
@@ -273,9 +282,23 @@ def standardize_text(text):
     straight, narrow and non-breaking spaces plain, and ``. , ! ? ; : « » " ( )`` become
     tokens of their own; hyphenated words (``peut-être``) stay whole, as in BLEU's 13a
     tokeniser.
+
+    Args:
+        text: a string tensor (any shape), a string or a list of strings.
+
+    Returns:
+        The standardized string tensor, same shape.
+
+    Raises:
+        ValueError: ``text`` is not made of strings.
+
+    Example:
+
+    >>> standardize_text(["J’ai vu l'homme !"]).numpy()[0].decode().split()
+    ["j'", 'ai', 'vu', "l'", 'homme', '!']
     """
     tf = _tf()
-    text = tf.strings.lower(text, encoding="utf-8")
+    text = tf.strings.lower(_string_tensor("text", text), encoding="utf-8")
     text = tf.strings.regex_replace(text, "[’‘`]", "'")
     text = tf.strings.regex_replace(text, "[\u00a0\u2009\u202f]", " ")
     text = tf.strings.regex_replace(text, "([.,!?;:«»\"()&$%+])", " \\1 ")
@@ -292,63 +315,75 @@ def normalize_punctuation(text):
     The Python twin of the first steps of :func:`standardize_text`, for text that is not
     vectorized: BLEU references (Tatoeba's French writes ``thé\u202f?``), so that they are
     spelled the way the model writes.
+
+    Example:
+
+    >>> normalize_punctuation("J’ai du thé\u202f?")
+    "J'ai du thé ?"
     """
+    if not isinstance(text, str):
+        raise ValueError(f"text={_clip(text)} must be a string.")
     return re.sub("[\u00a0\u2009\u202f]", " ", re.sub("[’‘`]", "'", text))
 
 
 def detokenize(tokens):
-    """Target tokens -> a sentence: words joined by spaces, elisions re-attached (``j' ai`` -> ``j'ai``)."""
-    return re.sub(r"' ", "'", " ".join(tokens)).strip()
+    """Target tokens -> a sentence: words joined by spaces, elisions re-attached (``j' ai`` -> ``j'ai``).
+
+    Example:
+
+    >>> detokenize(["j'", "ai", "vu", "!"])
+    "j'ai vu !"
+    """
+    return re.sub(r"' ", "'", " ".join(check_texts(tokens, "tokens", allow_empty=True))).strip()
 
 
 def build_vocabulary(texts, max_tokens, standardize=None):
     """The ``max_tokens - 2`` most frequent tokens of ``texts`` (padding and ``[UNK]`` take two ids).
 
     Args:
-        texts: training texts.
+        texts: training texts (a list of strings).
         max_tokens: int >= 3, the vocabulary size including padding and ``[UNK]``.
         standardize: as in :func:`make_vectorizer`. Default None: :func:`standardize_text`.
+
+    Returns:
+        list of str, most frequent first.
+
+    Example:
+
+    >>> build_vocabulary(["le chat", "le chien", "le chat"], 4)
+    ['le', 'chat']
     """
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3:
-        raise ValueError(f"max_tokens={max_tokens!r} must be an integer >= 3.")
+    max_tokens = check_int("max_tokens", max_tokens, low=3)
     vectorizer = make_vectorizer(texts, max_tokens=max_tokens,
                                  standardize=standardize or standardize_text)
-    return vectorizer.get_vocabulary()[2:]
+    return [str(token) for token in vectorizer.get_vocabulary()[2:]]
 
 
 def tokenize(texts, standardize=None):
     """Token lists of ``texts`` as a whitespace-splitting vectorizer sees them (lengths, plot labels).
 
-    ``standardize`` is a callable on a string tensor; default None: :func:`standardize_text`.
+    Args:
+        texts: a list of strings (one bare string is refused); no texts give ``[]``.
+        standardize: a callable on a string tensor. Default None: :func:`standardize_text`.
+
+    Returns:
+        One list of token strings per text.
+
+    Example:
+
+    >>> tokenize(["J'ai froid."])
+    [["j'", 'ai', 'froid', '.']]
     """
+    texts = check_texts(texts, allow_empty=True)
+    if standardize is not None and not callable(standardize):
+        raise ValueError(f"standardize={_clip(standardize)} must be None or a callable.")
+    if not texts:
+        return []
     tf = _tf()
-    ragged = tf.strings.split((standardize or standardize_text)(tf.constant(list(texts))))
+    ragged = tf.strings.split((standardize or standardize_text)(tf.constant(texts, dtype=tf.string)))
     return [[t.decode("utf-8") for t in row] for row in ragged.to_list()]
 
 
-def split_by_source(pairs, fractions=(0.8, 0.1, 0.1), seed=0):
-    """Splits translation pairs so that no source sentence appears in two splits.
-
-    Pairs that share a source (one English sentence, several French translations) are
-    grouped first; the groups are shuffled and cut by ``fractions``.
-
-    Args:
-        pairs: list of ``(source, target)``.
-        fractions: shares of the train, validation and test splits (sum 1).
-        seed: shuffling seed. Default 0.
-
-    Returns:
-        three lists of ``(source, [targets...])``, in shuffled order.
-    """
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions={fractions!r} must be three shares >= 0 that sum to 1.")
-    groups = {}
-    for source, target in pairs:
-        groups.setdefault(source, []).append(target)
-    sources = sorted(groups)
-    np.random.default_rng(seed).shuffle(sources)
-    n_train = int(round(fractions[0] * len(sources)))
-    n_val = int(round(fractions[1] * len(sources)))
-    cuts = (sources[:n_train], sources[n_train:n_train + n_val], sources[n_train + n_val:])
-    return tuple([(s, groups[s]) for s in part] for part in cuts)
+# the splits live in their own module; their names stay reachable here, where notebooks 12 and 13
+# import them from
+from .text_splits import split_by_source, split_report, stratified_split  # noqa: E402

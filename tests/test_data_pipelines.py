@@ -34,25 +34,10 @@ def test_image_dataset_is_batched_scaled_and_deterministic_under_a_seed():
     assert sorted(np.concatenate([b[1] for b in data.image_dataset(images, labels, seed=3)])) == labels.tolist()
 
 
-def test_text_dataset_is_batched_and_deterministic_under_a_seed():
-    texts = [f"text {i}" for i in range(40)]
-    labels = np.arange(40) % 2
-    first = _first_batches(data.text_dataset(texts, labels, batch_size=5, seed=1), n=3)
-    again = _first_batches(data.text_dataset(texts, labels, batch_size=5, seed=1), n=3)
-    other = _first_batches(data.text_dataset(texts, labels, batch_size=5, seed=2), n=3)
-    assert _same(first, again) and not _same(first, other)
-    strings, y = first[0]
-    assert strings.shape == (5,) and all(int(s.decode().split()[1]) % 2 == t for s, t in zip(strings, y))
-    assert len(list(data.text_dataset(texts, batch_size=5, drop_remainder=True))) == 8
-
-
 @pytest.mark.parametrize("call, message", [
     (lambda: data.image_dataset(np.zeros((3, 2)), batch_size=2), "images has shape"),
     (lambda: data.image_dataset(np.zeros((3, 2, 2)), np.zeros(2)), "labels has 2 entries"),
     (lambda: data.image_dataset(np.zeros((3, 2, 2)), scale=float("nan")), "scale=nan"),
-    (lambda: data.text_dataset(["a", 1]), "texts must be a list of str"),
-    (lambda: data.text_dataset(["a"], batch_size=True), "batch_size=True"),
-    (lambda: data.text_dataset(["a"], seed=1.5), "seed=1.5"),
 ])
 def test_bad_pipeline_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):

@@ -39,3 +39,16 @@ def test_every_object_is_registered_whichever_module_imports_keras_first(first, 
             "import keras\n"
             "print(sorted(k for k in keras.saving.get_custom_objects() if k.startswith('dlcourse_keras>')))")
     assert _run(code) == every_name
+
+
+def test_pytest_collecting_the_text_module_registers_every_object():
+    """pytest's assertion rewriter loads a module named on its command line with one loader
+    shared by many modules; the hook must see that module run too (it used to warn that
+    'detokenize' could not be imported from the half-made text module)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                          "--collect-only", "--doctest-modules", "-W", "error::UserWarning",
+                          os.path.join(ROOT, "dlcourse_keras", "text.py")],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert out.returncode == 0 and "could not register" not in out.stdout + out.stderr, out.stdout[-3000:]

@@ -86,6 +86,15 @@ def test_split_and_vocabulary_reports():
     assert report["most_frequent"][0] == "movie" and report["length_percentiles"][-1] == 3
 
 
+def _first_batches(dataset, n=2):
+    return [[np.asarray(part) for part in (batch if isinstance(batch, tuple) else (batch,))]
+            for batch in dataset.take(n)]
+
+
+def _same(a, b):
+    return all(np.array_equal(x, y) for bx, by in zip(a, b) for x, y in zip(bx, by))
+
+
 def test_text_dataset_batches_and_vectorizes():
     vec = make_vectorizer(["a b c", "b c"])
     ds = make_text_dataset(["a b c", "b", "c a"], [1, 0, 1], batch_size=2, vectorizer=vec)
@@ -96,6 +105,36 @@ def test_text_dataset_batches_and_vectorizes():
     assert raw[0].dtype == tf.string
     with pytest.raises(ValueError, match="batch_size"):
         make_text_dataset(["x"], batch_size=0)
+
+
+def test_text_dataset_keeps_the_order_unless_asked_and_is_deterministic_under_a_seed():
+    """The one text pipeline (data.pipelines.text_dataset was a second copy with shuffle=True)."""
+    texts = [f"text {i}" for i in range(40)]
+    labels = np.arange(40) % 2
+    ordered = _first_batches(make_text_dataset(texts, labels, batch_size=5), n=8)
+    assert [s.decode() for batch in ordered for s in batch[0]] == texts      # shuffle=False by default
+    first = _first_batches(make_text_dataset(texts, labels, batch_size=5, shuffle=True, seed=1), n=3)
+    again = _first_batches(make_text_dataset(texts, labels, batch_size=5, shuffle=True, seed=1), n=3)
+    other = _first_batches(make_text_dataset(texts, labels, batch_size=5, shuffle=True, seed=2), n=3)
+    assert _same(first, again) and not _same(first, other)
+    strings, y = first[0]
+    assert strings.shape == (5,) and all(int(s.decode().split()[1]) % 2 == t for s, t in zip(strings, y))
+    assert len(list(make_text_dataset(texts, batch_size=6, drop_remainder=True))) == 6
+    assert not hasattr(__import__("dlcourse_keras.data", fromlist=["x"]), "text_dataset")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: make_text_dataset(["a", "b"], [1]), "labels has 1 entries but texts has 2"),
+    (lambda: make_text_dataset(["a", 1]), r"texts\[1\]=1 must be a string"),
+    (lambda: make_text_dataset(["a"], batch_size=True), "batch_size=True"),
+    (lambda: make_text_dataset(["a"], seed=1.5), "seed=1.5"),
+    (lambda: make_text_dataset(["a"], shuffle="yes"), "shuffle='yes'"),
+    (lambda: make_text_dataset([]), "texts is empty"),
+    (lambda: make_text_dataset("a b"), "texts='a b' is one string"),
+])
+def test_bad_text_dataset_arguments_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 def test_raw_text_model_saves_and_predicts_the_same_in_a_fresh_process(tmp_path):
@@ -125,6 +164,40 @@ def test_tokenize_and_detokenize():
         ["j'", "ai", "vu", "l'", "homme", ",", "peut-être", "!"]]
     assert detokenize(["j'", "ai", "vu", "l'", "homme", "!"]) == "j'ai vu l'homme !"
     assert normalize_punctuation("J’ai du thé\u202f? Oui\u00a0!") == "J'ai du thé ? Oui !"
+
+
+def test_one_string_is_refused_not_read_letter_by_letter():
+    """tokenize("hello world") used to return [['h'], ['e'], ...]."""
+    for call in (lambda: tokenize("hello world"), lambda: make_vectorizer("a b c"),
+                 lambda: build_vocabulary("a b c", 5), lambda: detokenize("abc")):
+        with pytest.raises(ValueError, match=r"=.*is one string; pass a list of strings"):
+            call()
+    assert tokenize(["hello world"]) == [["hello", "world"]]
+
+
+def test_no_texts_tokenize_to_nothing():
+    assert tokenize([]) == [] and tokenize(np.array([], dtype=object)) == []
+
+
+def test_standardizers_name_their_argument():
+    with pytest.raises(ValueError, match="text=None must be a string"):
+        standardize_text(None)
+    with pytest.raises(ValueError, match="texts=None must be a string"):
+        standardize_keep_negations(None)
+    with pytest.raises(ValueError, match="text must hold strings, got int32"):
+        standardize_text(tf.constant([1, 2]))
+    with pytest.raises(ValueError, match=r"texts\[1\]=None must be a string"):
+        tokenize(["a", None])
+
+
+def test_vectorizer_refuses_texts_with_nothing_to_learn():
+    """An empty vocabulary used to fail only when called: 'Table not initialized'."""
+    with pytest.raises(ValueError, match="texts is empty"):
+        make_vectorizer([])
+    with pytest.raises(ValueError, match=r"texts hold no token.*\['', ' '\]"):
+        make_vectorizer(["", " "])
+    with pytest.raises(ValueError, match="vocabulary is empty"):
+        make_vectorizer(vocabulary=[])
 
 
 def test_split_by_source_keeps_every_reference_in_one_split():

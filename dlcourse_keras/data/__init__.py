@@ -17,6 +17,6 @@ from .loaders import (
     load_tfds,
     load_weights_file,
 )
-from .pipelines import image_dataset, text_dataset, to_tf_dataset
+from .pipelines import image_dataset, to_tf_dataset
 from .registry import DATASETS, DataFile, DatasetSpec, get_spec
 from .sources import dataset_status, fetch, list_datasets, locate, verify_all

@@ -1,11 +1,11 @@
-"""``tf.data`` input pipelines for the course's image and text sets (TensorFlow only).
+"""``tf.data`` input pipelines for the course's arrays and image sets (TensorFlow only).
 
 Every pipeline is batched and prefetched, and its order is fixed by ``seed``:
 the same seed gives the same batches in the same order, epoch after epoch
 (each epoch reshuffles, deterministically), and a different seed a different
-order. Notebooks 10 and 12 use them; the Keras twins are
-``keras.utils.image_dataset_from_directory`` and
-``keras.utils.text_dataset_from_directory``.
+order. Notebook 10 uses them; the Keras twin is
+``keras.utils.image_dataset_from_directory``. The pipeline of texts is
+:func:`dlcourse_keras.text.make_text_dataset`, beside the vectorizer it feeds.
 """
 
 import numpy as np
@@ -87,32 +87,3 @@ def image_dataset(images, labels=None, batch_size=32, shuffle=True, seed=0, scal
 
     map_fn = (lambda x: convert(x)) if labels is None else (lambda x, t: (convert(x), t))
     return _finish(dataset, len(images), batch_size, shuffle, seed, drop_remainder, map_fn)
-
-
-def text_dataset(texts, labels=None, batch_size=32, shuffle=True, seed=0, drop_remainder=False):
-    """A pipeline of string batches (for ``keras.layers.TextVectorization``).
-
-    Args:
-        texts: a list of strings.
-        labels: ``(n,)`` labels, or None. Default None.
-        batch_size: texts per batch. Default 32.
-        shuffle: shuffle (deterministically under ``seed``). Default True.
-        seed: shuffle seed. Default 0.
-        drop_remainder: drop a last, smaller batch. Default False.
-
-    Example:
-
-    >>> texts, labels = load_rt_polarity()  # doctest: +SKIP
-    >>> train = text_dataset(texts, labels, batch_size=64, seed=0)  # doctest: +SKIP
-    """
-    _check(batch_size, seed)
-    texts = list(texts)
-    if not all(isinstance(t, str) for t in texts):
-        raise ValueError("texts must be a list of str.")
-    if labels is not None and len(labels) != len(texts):
-        raise ValueError(f"labels has {len(labels)} entries but texts has {len(texts)}.")
-    import tensorflow as tf
-
-    strings = tf.constant(texts, dtype=tf.string)
-    dataset = tf.data.Dataset.from_tensor_slices(strings if labels is None else (strings, np.asarray(labels)))
-    return _finish(dataset, len(texts), batch_size, shuffle, seed, drop_remainder)

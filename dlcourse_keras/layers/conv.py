@@ -54,7 +54,7 @@ class TeachingConv2D(keras.layers.Layer):
     Example:
 
     >>> conv = TeachingConv2D(8, 3, padding="same")
-    >>> conv(keras.random.normal((2, 28, 28, 1))).shape
+    >>> tuple(conv(keras.random.normal((2, 28, 28, 1))).shape)
     (2, 28, 28, 8)
     """
 
