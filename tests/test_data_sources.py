@@ -98,7 +98,7 @@ def test_concurrent_loads_and_fetches_into_one_empty_cache(tmp_path):
         rows = _verify_rows(cache)
         assert {row["dataset"] for row in rows} == {"mnist_5k", "fashion_mnist"}
         assert len(rows) == 5 and all(row["ok"] for row in rows), rows
-        leftovers = [name for _, _, names in os.walk(cache) for name in names if name.endswith(".part")]
+        leftovers = [name for _, _, names in os.walk(cache) for name in names if files.is_temp_name(name)]
         assert leftovers == []
         if verified is not None:
             assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -174,7 +174,7 @@ def test_a_crash_at_any_step_of_publication_leaves_the_cache_usable(offline_env,
     assert x_train.shape == (4000, 28, 28)
     assert data.fetch("mnist_5k", quiet=True) in ("cache", "package")
     assert all(r["ok"] for r in data.verify_all())
-    leftovers = [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
+    leftovers = [n for n in os.listdir(os.path.dirname(path)) if files.is_temp_name(n)]
     assert leftovers == []
 
 
@@ -308,11 +308,53 @@ def test_sources_are_declared_and_handled_generically():
     import inspect
     import re
 
-    from dlcourse_keras.data import loaders
+    from dlcourse_keras.data import archives, filling, loaders, resolving
 
-    for module in (sources, files):
+    for module in (sources, files, resolving, filling, archives):
         text = inspect.getsource(module)
         assert not [n for n in data.DATASETS if f'"{n}"' in text or f"'{n}'" in text]
     text = inspect.getsource(loaders)
     assert not re.search(r"\bname\s*(==|!=|in)\s*[(\"']", text)
     assert not re.search(r"if\s+\w+\s*==\s*[\"'](mnist|imdb|fashion_mnist)", text)
+
+
+def test_a_name_is_resolved_to_its_spec_once_per_public_call(offline_env, monkeypatch):
+    """The public entry points look a name up once and hand the spec down; the layers
+    below (resolving which source has a good copy, filling the cache) never look up names."""
+    import inspect
+
+    from dlcourse_keras.data import archives, filling, registry, resolving
+
+    looked_up = []
+    real = registry.get_spec
+
+    def counting(name):
+        looked_up.append(name)
+        return real(name)
+
+    monkeypatch.setattr(sources, "get_spec", counting)
+    calls = {
+        "fetch": lambda: sources.fetch("mnist_5k", quiet=True),
+        "local_files": lambda: sources.local_files("mnist_5k", quiet=True),
+        "require": lambda: sources.require("mnist_5k"),
+        "locate": lambda: sources.locate("iris", verify=True),
+        "resolve": lambda: sources.resolve("fra_eng", allow_network=False),
+        "dataset_status": lambda: sources.dataset_status("fashion_mnist", allow_network=False),
+        "unavailable_message": lambda: sources.unavailable_message("fra_eng"),
+    }
+    for what, call in calls.items():
+        looked_up.clear()
+        call()
+        assert len(looked_up) == 1 and isinstance(looked_up[0], str), (what, looked_up)
+    for module in (resolving, filling, archives):
+        text = inspect.getsource(module)
+        assert "get_spec" not in text and "DATASETS" not in text, module.__name__
+    # two layers: resolving never writes into the cache, and does not import the filling layer
+    import re
+
+    text = inspect.getsource(resolving)
+    assert not re.search(r"^(from|import)\b.*\bfilling\b", text, re.M)
+    assert not re.search(r"\b(publish\w*|write_\w+|replacing)\(", text)
+    for module in (sources, resolving, filling, archives, files):
+        lines = inspect.getsource(module).count("\n")
+        assert lines < 450, (module.__name__, lines)

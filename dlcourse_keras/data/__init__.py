@@ -1,7 +1,7 @@
 """The course's data layer: a registry, verified sources and one loader per data set."""
 
 from .config import absolute_env, cache_dir, mirror_dir, network_available
-from .errors import DataError, DataIntegrityError, DataUnavailableError
+from .errors import DataError, DataIntegrityError, DataUnavailableError, DataUnreadableError
 from .files import CacheUnwritableError, sha256_file, verify_file
 from .loaders import (
     FASHION_MNIST_CLASSES,

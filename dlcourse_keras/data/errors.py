@@ -11,3 +11,8 @@ class DataUnavailableError(DataError):
 
 class DataIntegrityError(DataError):
     """A file's sha256 differs from the expected value; the message names both."""
+
+
+class DataUnreadableError(DataUnavailableError):
+    """A local copy exists but cannot be read (e.g. its permissions); the message names
+    the file and its expected hash. Loaders skip such a copy like a corrupted one."""

@@ -1,28 +1,40 @@
 """File integrity and safe publication: hashes, recorded hashes, locks, atomic writes.
 
-Every file the data layer puts into the cache is first written to a private
-temporary file in the target folder (one per process and call), hashed and
-verified there, and only then renamed onto its final name with ``os.replace``
-(atomic on POSIX and Windows). A file made by the project itself (no published
-hash) gets a ``<file>.sha256`` record, written the same way, under a per-file
-lock so that concurrent writers cannot pair one writer's record with another
-writer's data. A crash at any point leaves either the old state, a stray
-temporary file (ignored, removed later) or a record that no longer matches its
-data (treated as a corrupted copy, which the loaders skip and ``fetch``
-repairs).
+Every file the data layer puts into the cache goes through the project's one
+atomic-write helper (:func:`dlcourse_keras._fileio.replacing`): it is written to a
+private temporary file beside the target, hashed and verified there, and only then
+renamed onto its final name with ``os.replace`` (atomic on POSIX and Windows). The
+published file gets the mode the umask allows (``0o666 & ~umask``), so a cache that a
+teacher fills is readable by the students the umask lets in. A file made by the
+project itself (no published hash) gets a ``<file>.sha256`` record, written the same
+way, under a per-file lock so that concurrent writers cannot pair one writer's record
+with another writer's data. A crash at any point leaves either the old state, a stray
+temporary file (ignored, removed later) or a record that no longer matches its data
+(treated as a corrupted copy, which the loaders skip and ``fetch`` repairs). A full
+disk, a quota or a read-only folder is reported as :class:`CacheUnwritableError`
+naming the folder.
 """
 
 import contextlib
+import errno
 import hashlib
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 
-from .errors import DataError, DataIntegrityError
+from .._fileio import _umask, replacing, write_text_atomic
+from .errors import DataError, DataIntegrityError, DataUnreadableError
 
 TEMP_SUFFIX = ".part"
 STALE_TEMP_S = 3600.0
+# temporary names: ours (".<name>.<random>.part") and _fileio.replacing's (".<stem>.<random>.tmp<ext>")
+_TEMP_NAME = re.compile(r"^\..+(\.part|\.tmp(\.[^.]+)?)$")
+# an OSError with one of these while writing means the folder cannot take the file
+_WRITE_ERRNOS = {code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG, errno.EROFS,
+                                   errno.EACCES, errno.EPERM) if code is not None}
 
 
 def file_digest(path, algorithm="sha256", chunk_size=1 << 20):
@@ -151,12 +163,17 @@ def remove_quietly(path):
         os.remove(path)
 
 
+def is_temp_name(name):
+    """Whether ``name`` is a temporary file of a publication (ours or ``_fileio.replacing``'s)."""
+    return bool(_TEMP_NAME.match(name))
+
+
 def clean_stale_temps(folder, max_age_s=STALE_TEMP_S):
     """Removes temporary files older than ``max_age_s`` left in ``folder`` by crashes."""
     now = time.time()
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+            if is_temp_name(entry.name) and entry.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     if now - entry.stat().st_mtime > max_age_s:
                         os.remove(entry.path)
@@ -215,12 +232,66 @@ def _step(name):
         _fault_hook(name)
 
 
+def unwritable_error(folder, exc):
+    """The :class:`CacheUnwritableError` for an ``OSError`` met while writing into ``folder``."""
+    return CacheUnwritableError(
+        f"cannot write into the cache folder {folder} ({exc.strerror or exc}); free some space or "
+        "make it writable, or set DLCOURSE_CACHE to another folder.")
+
+
+@contextlib.contextmanager
+def writing_into(folder):
+    """Turns an ``OSError`` meaning that ``folder`` cannot take a file (a full disk or quota,
+    a file too large, a read-only file system, no permission) into :class:`CacheUnwritableError`."""
+    try:
+        yield folder
+    except CacheUnwritableError:
+        raise
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:
+            raise unwritable_error(folder, exc) from exc
+        raise
+
+
+def unreadable_error(path, exc, algorithm, expected):
+    """The :class:`DataUnreadableError` for a local copy that cannot be read."""
+    return DataUnreadableError(
+        f"data file {path} cannot be read ({exc.strerror or exc}); expected {algorithm} {expected}. "
+        "Make it readable (e.g. chmod a+r) or remove it so that another source is used.")
+
+
+def adopt_umask_mode(path):
+    """Gives a file the cache publishes the mode the umask allows (``0o666 & ~umask``).
+
+    ``_fileio.replacing`` keeps the mode of a file it replaces; a cache file left
+    private (0600) by an older version must open up when it is republished or fetched.
+    Files owned by someone else are left alone.
+    """
+    wanted = 0o666 & ~_umask()
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(os.stat(path).st_mode) != wanted:
+            os.chmod(path, wanted)
+
+
+def _checked_digest(temp, target, expected_sha256, expected_md5):
+    digest = sha256_file(temp)
+    if expected_sha256 and digest != expected_sha256:
+        raise DataIntegrityError(
+            f"the copy made for {target} has sha256 {digest}, expected {expected_sha256}; "
+            "the source is corrupted or a different version, so the cache was left as it was."
+        )
+    if not expected_sha256 and expected_md5:
+        verify_file(temp, expected_md5=expected_md5, label=f"the copy made for {target}")
+    return digest
+
+
 def publish(target, write, expected_sha256=None, expected_md5=None, record=None):
     """Writes a file safely into the cache and returns its sha256.
 
-    ``write(temp_path)`` fills a private temporary file beside ``target``; the
-    temporary file is hashed and checked against the pinned hash, and only a
-    good file is renamed onto ``target``.
+    ``write(temp_path)`` fills a temporary file beside ``target`` (from
+    :func:`dlcourse_keras._fileio.replacing`); the temporary file is hashed and
+    checked against the pinned hash, and only a good file is renamed onto
+    ``target``, with the mode the umask allows.
 
     Args:
         target: final path.
@@ -228,63 +299,63 @@ def publish(target, write, expected_sha256=None, expected_md5=None, record=None)
         expected_sha256: pinned sha256, or None.
         expected_md5: pinned md5 (checked when no sha256 is pinned), or None.
         record: write a ``<target>.sha256`` record (default: when no sha256 is
-            pinned). The record is published before the data, under a lock.
+            pinned). The file is then written under the target's lock, and the
+            record is published before the data.
 
     Raises:
         DataIntegrityError: if the written file does not match the pin (the
             target is left untouched).
-        CacheUnwritableError: if the folder cannot be written.
+        CacheUnwritableError: if the folder cannot be written (full disk,
+            quota, read-only, no permission); the message names the folder.
     """
     if record is None:
         record = expected_sha256 is None
-    temp = private_temp(target)
-    record_temp = None
-    try:
-        write(temp)
-        _step("written")
-        digest = sha256_file(temp)
-        if expected_sha256 and digest != expected_sha256:
-            raise DataIntegrityError(
-                f"the copy made for {target} has sha256 {digest}, expected {expected_sha256}; "
-                "the source is corrupted or a different version, so the cache was left as it was."
-            )
-        if not expected_sha256 and expected_md5:
-            verify_file(temp, expected_md5=expected_md5, label=f"the copy made for {target}")
-        if not record:
-            os.replace(temp, target)
-            _step("published")
-            return digest
-        record_temp = private_temp(record_path(target))
-        with open(record_temp, "w", encoding="ascii") as f:
-            f.write(digest + "\n")
-        with file_lock(target):
+    folder = _mkdirs_for(target)
+    with writing_into(folder), (file_lock(target) if record else contextlib.nullcontext()):
+        if record:
             _step("locked")
-            os.replace(record_temp, record_path(target))
-            record_temp = None
-            _step("recorded")
-            os.replace(temp, target)
-            _step("published")
-        return digest
-    finally:
-        remove_quietly(temp)
-        if record_temp:
-            remove_quietly(record_temp)
+        with replacing(target) as temp:
+            write(temp)
+            _step("written")
+            digest = _checked_digest(temp, target, expected_sha256, expected_md5)
+            if record:
+                write_text_atomic(record_path(target), digest + "\n")
+                adopt_umask_mode(record_path(target))
+                _step("recorded")
+        adopt_umask_mode(target)
+        _step("published")
+    return digest
+
+
+def copy_stream(source, temp, chunk_size=1 << 20):
+    """Copies an open binary ``source`` (from its start) into the file ``temp``."""
+    source.seek(0)
+    with open(temp, "wb") as out:
+        shutil.copyfileobj(source, out, chunk_size)
 
 
 def publish_copy(source, target, expected_sha256=None, expected_md5=None, record=None):
-    """Copies ``source`` into the cache at ``target`` via :func:`publish`."""
-    return publish(target, lambda temp: shutil.copyfile(source, temp),
-                   expected_sha256=expected_sha256, expected_md5=expected_md5, record=record)
+    """Copies ``source`` into the cache at ``target`` via :func:`publish`.
+
+    Raises:
+        DataUnreadableError: ``source`` exists but cannot be read (named, with its pin).
+    """
+    try:
+        handle = open(source, "rb")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        algorithm = "sha256" if expected_sha256 or not expected_md5 else "md5"
+        raise unreadable_error(source, exc, algorithm, expected_sha256 or expected_md5 or "(recorded)") from exc
+    with handle:
+        return publish(target, lambda temp: copy_stream(handle, temp),
+                       expected_sha256=expected_sha256, expected_md5=expected_md5, record=record)
 
 
 def write_hash_record(path):
     """Records the sha256 of a file this project made (``<path>.sha256``), atomically."""
     digest = sha256_file(path)
-    temp = private_temp(record_path(path))
-    try:
-        with open(temp, "w", encoding="ascii") as f:
-            f.write(digest + "\n")
-        os.replace(temp, record_path(path))
-    finally:
-        remove_quietly(temp)
+    with writing_into(os.path.dirname(os.path.abspath(path))):
+        write_text_atomic(record_path(path), digest + "\n")
+    adopt_umask_mode(record_path(path))
     return digest

@@ -59,7 +59,8 @@ class DatasetSpec:
         sources: the sources this data set can come from, in order.
         files: the files (for the cache, mirror, debian and download sources).
         url: an official archive holding ``files`` (extracted on download).
-        url_sha256: sha256 of that archive when published.
+        url_sha256: sha256 of that archive when published (else ``note`` says why
+            not; the archive's files are pinned either way).
         package: Python package that ships the data (``package`` source).
         builder: ``"module:function"`` writing the entry's single file from
             ``package`` (called with the target path), for derived files.
@@ -117,6 +118,10 @@ _VGG16 = ("Simonyan & Zisserman, 'Very Deep Convolutional Networks for Large-Sca
 _KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _SKLEARN = "BSD-3 (scikit-learn's bundled copy); original data from the UCI ML Repository"
+_UNPINNED_ARCHIVE = ("the archive's sha256 is not pinned: its publisher lists none that we know of, and "
+                     "the mirror holds only the unpacked files, so it could not be computed here; every file "
+                     "taken from the archive is pinned by sha256 and verified before it reaches the cache, "
+                     "and members whose path leaves the unpacking folder are refused")
 
 DATASETS = {
     spec.name: spec
@@ -173,7 +178,8 @@ DATASETS = {
                                  "4af43bf489620b498a0852c5a8c6a535155dec7985fdfea782b8f7756b957ccc"),
                     ),
                     url="https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
-                    homepage="https://www.cs.cornell.edu/people/pabo/movie-review-data/"),
+                    homepage="https://www.cs.cornell.edu/people/pabo/movie-review-data/",
+                    note=_UNPINNED_ARCHIVE),
         DatasetSpec("sentiment_sentences", "Sentiment labelled sentences: IMDB, Amazon and Yelp, 1000 each",
                     "CC BY 4.0; Kotzias, Denil, de Freitas & Smyth, KDD 2015 (UCI ML Repository)",
                     {"imdb": 1000, "amazon_cells": 1000, "yelp": 1000}, ("cache", "mirror", "download"),
@@ -186,14 +192,17 @@ DATASETS = {
                                  "c76468b7b5c6e56a0804d728345c5f84aa2142ddb214420f61cc9cfd4c00d2ea"),
                     ),
                     url="https://archive.ics.uci.edu/static/public/331/sentiment+labelled+sentences.zip",
-                    homepage="https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences"),
+                    homepage="https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences",
+                    note=_UNPINNED_ARCHIVE),
         DatasetSpec("fra_eng", "English-French sentence pairs, shortest first (Tatoeba via manythings.org)",
                     "CC-BY 2.0 (France); www.manythings.org/anki and tatoeba.org",
                     {"all": 76036}, ("cache", "mirror", "download"),
                     files=(DataFile("fra-eng/fra.txt",
                                     "253b377b164d4da0cac71b8ae38487c3e9ac5eedd32aebb4c60a29a958aa79d2"),),
                     url="https://www.manythings.org/anki/fra-eng.zip",
-                    homepage="https://www.manythings.org/anki/"),
+                    homepage="https://www.manythings.org/anki/",
+                    note=_UNPINNED_ARCHIVE + "; the file is updated upstream (the current one has a third, "
+                    "attribution column), so a fresh download will not match the pinned two-column fra.txt"),
         DatasetSpec("imdb", "IMDB movie reviews as word-index sequences (Keras), online only",
                     "Maas et al., ACL 2011 (Stanford Large Movie Review Dataset)",
                     {"train": 25000, "test": 25000}, ("cache", "download"),
