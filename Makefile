@@ -1,6 +1,8 @@
 # Two commands for a fresh machine:
 #   make run    set up .venv if needed, then execute every notebook (full profile) and write the report
 #   make test   set up .venv if needed, then run every test (unit tests + notebooks in the smoke profile)
+#   make site   build the course site (notebooks, guides, API reference) into _build/site, offline,
+#               warnings as errors; open _build/site/index.html (tests/test_site.py checks it in Chromium)
 # Not part of CI:
 #   make test-oldest   build .venv-oldest with the OLDEST versions pyproject.toml allows, run the
 #                      unit tests there (NOTEBOOKS=1 adds the notebooks); see scripts/test_oldest.py
@@ -12,6 +14,7 @@ PROFILE ?= full
 OUT ?= reports/latest
 JOBS ?= 2
 RUN_JOBS ?= 1
+SITE ?= _build/site
 
 # kernels run in notebooks/, so a relative data mirror or cache (DLCOURSE_MIRROR=../shared/data)
 # is made absolute here, against the folder make was started from
@@ -22,7 +25,7 @@ ifdef DLCOURSE_CACHE
 export DLCOURSE_CACHE := $(abspath $(DLCOURSE_CACHE))
 endif
 
-.PHONY: setup run test test-oldest clean
+.PHONY: setup run test site test-oldest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +42,14 @@ test: $(STAMP)
 	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout 900 tests notebooks
 
+# the same command as tests/test_site.py's; incremental (docs/_ext/course_site.py forces a full
+# reread when it changes)
+site: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs $(SITE)
+	@echo "site: open $(SITE)/index.html"
+
 test-oldest:
 	$(PYTHON) scripts/test_oldest.py $(if $(NOTEBOOKS),--notebooks) $(if $(TESTS),-- $(TESTS))
 
 clean:
-	rm -rf $(VENV) .venv-oldest reports data/cache
+	rm -rf $(VENV) .venv-oldest reports data/cache _build docs/notebooks docs/api
