@@ -1,4 +1,4 @@
-"""The ``dlcourse`` command line: list, run, doctor and data."""
+"""The ``dlcourse`` command line: list, run, doctor, data, workbook and check."""
 
 import argparse
 import json
@@ -180,6 +180,37 @@ def _cmd_data(args):
     return 2
 
 
+def _cmd_workbook(args):
+    from .workbook import write_workbooks
+
+    for path in write_workbooks(args.ids, args.out):
+        print(f"student copy: {path}")
+    return 0
+
+
+_CHECK_EXIT_STATUS = """exit status:
+  0  every exercise of every notebook passed
+  1  some exercise did not pass (or was not attempted), or a cell outside the exercises failed
+  2  a file cannot be checked (not a notebook, not JSON, not nbformat 4, not a course notebook
+     with exercises) or bad arguments; nothing runs then"""
+
+
+def _cmd_check(args):
+    from .workbook import check_exit_code, check_notebooks, format_table
+
+    def show(entry):
+        print(format_table(entry) + "\n", flush=True)
+
+    report = check_notebooks(args.files, out_dir=args.out, profile=args.profile,
+                             cell_timeout=args.cell_timeout, progress=False,
+                             on_entry=None if args.quiet else show)
+    rows = [r for e in report["notebooks"] for r in e["exercises"]]
+    print(f"{sum(r['status'] == 'passed' for r in rows)} of {len(rows)} exercises passed in "
+          f"{len(report['notebooks'])} notebook(s) (profile {args.profile}); report: "
+          f"{args.out}/report.html and report.json", flush=True)
+    return check_exit_code(report)
+
+
 def build_parser():
     """The argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(prog="dlcourse", description="Run and check the deep-learning course.")
@@ -223,6 +254,22 @@ def build_parser():
     q = data_sub.add_parser("fetch", help="fill the project cache (for offline classrooms)")
     q.add_argument("names", nargs="*", help="data sets (default: all)")
     p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("workbook", help="write student copies: solutions removed, exercise outputs cleared")
+    p.add_argument("ids", nargs="*", help="notebook ids (default: every notebook with exercises)")
+    p.add_argument("--out", type=_folder, required=True, help="folder for the copies; not the notebooks folder")
+    p.set_defaults(func=_cmd_workbook)
+
+    p = sub.add_parser("check", help="grade filled student notebooks headless",
+                       epilog=_CHECK_EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="+", help="student notebooks (.ipynb)")
+    p.add_argument("--profile", choices=("smoke", "full"), default="smoke", help="run size (default smoke)")
+    p.add_argument("--out", type=_folder, default="reports/check",
+                   help="folder for report.json, report.html and executed copies (default reports/check)")
+    p.add_argument("--cell-timeout", type=_positive_int, default=600,
+                   help="seconds per cell, at least 1 (default 600)")
+    p.add_argument("--quiet", action="store_true", help="print only the closing line")
+    p.set_defaults(func=_cmd_check)
     return parser
 
 

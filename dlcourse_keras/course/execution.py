@@ -20,7 +20,8 @@ from . import catalogue as course
 from .control import StopRequested
 from .profile import PROFILE_ENV, PROFILES
 from .records import FIGURE_DIR_ENV, RECORD_ENV
-from .report import check_metric, describe_miss, error_summary, new_entry, read_records
+from .report import (check_metric, describe_miss, error_summary, latest_exercise_results, new_entry,
+                     read_records)
 
 DEFAULT_CELL_TIMEOUT_S = 1800
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -101,7 +102,8 @@ def _outcome(entry_status, error, records, info, profile):
 
 
 def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_back=False,
-                     cell_timeout=DEFAULT_CELL_TIMEOUT_S, progress=True, env=None, _control=None):
+                     cell_timeout=DEFAULT_CELL_TIMEOUT_S, progress=True, env=None, _control=None, *,
+                     allow_errors=False):
     """Runs one notebook in a fresh kernel and returns its report entry.
 
     A notebook that cannot be read, whose record file has a partial line, that
@@ -123,6 +125,9 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
         env: the kernel's environment; ``DLCOURSE_MIRROR`` and ``DLCOURSE_CACHE``
             are made absolute (:func:`dlcourse_keras.data.config.absolute_env`).
             Default ``os.environ``.
+        allow_errors: run every cell even after one raises (the error stays in
+            the executed copy's outputs); ``dlcourse check`` grades student
+            notebooks so. Default False (the first error stops the notebook).
 
     Returns:
         The entry (see :func:`dlcourse_keras.course.report.new_entry`).
@@ -179,6 +184,7 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
 
     client = nbclient.NotebookClient(
         nb, timeout=math.ceil(cell_timeout), kernel_name="python3",  # nbclient wants whole seconds
+        allow_errors=allow_errors,
         resources={"metadata": {"path": notebooks_dir}}, on_cell_start=on_cell_start,
         on_cell_error=on_cell_error, on_cell_executed=on_cell_executed,
     )
@@ -228,5 +234,6 @@ def execute_notebook(info, out_dir, profile="full", notebooks_dir=None, write_ba
         figures=[dict(f, path=os.path.relpath(f["path"], out_dir)) for f in records["figures"]],
         error=error,
         executed_notebook=executed_name,
+        exercises=latest_exercise_results(records["exercises"]),
     )
 

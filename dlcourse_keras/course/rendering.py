@@ -66,6 +66,23 @@ def _metric_rows(metrics, profile=None):
     return "".join(rows)
 
 
+_EXERCISE_SHOWN = {"passed": ("ok", "passed"), "failed": ("failed", "not passed"),
+                   "not attempted": ("notrun", "not attempted")}
+
+
+def _exercise_rows(results):
+    """An exercises table: the last check of each question (``dlcourse check``, or a run's solutions)."""
+    passed = sum(r.get("status") == "passed" for r in results)
+    rows = [f"<h3>Exercises: {passed} of {len(results)} passed</h3><table><tr><th>question</th>"
+            "<th>task</th><th>status</th><th>message</th></tr>"]
+    for r in results:
+        cls, shown = _EXERCISE_SHOWN.get(r.get("status"), ("notrun", r.get("status")))
+        rows.append(f"<tr><td>{_e(r.get('question', ''))}</td><td>{_e(r.get('title') or '')}</td>"
+                    f"<td class='{cls}'>{_e(shown)}</td><td>{_e(r.get('message') or '')}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
 def _status_class(status):
     return {"ok": "ok", "failed": "failed", "interrupted": "interrupted"}.get(status, "notrun")
 
@@ -137,6 +154,8 @@ def render_html_report(report, base_dir="."):
         if nb["metrics"]:
             parts.append("<table><tr><th>metric</th><th class='num'>value</th><th>target</th>"
                          f"<th></th></tr>{_metric_rows(nb['metrics'], report.get('profile'))}</table>")
+        if nb.get("exercises"):
+            parts.append(_exercise_rows(nb["exercises"]))
         for fig in nb.get("figures", []):
             src = _image(fig["path"], base_dir)
             if src:

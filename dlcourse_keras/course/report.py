@@ -58,8 +58,9 @@ def new_entry(info, profile, **fields):
     Returns:
         A dict with ``id``, ``title``, ``file``, ``status`` (one of :data:`STATUSES`),
         ``seconds``, ``profile``, ``metrics``, ``targets_missed``, ``data_sources``,
-        ``figures``, ``error`` (text or None) and ``executed_notebook`` (a file name
-        in the output folder, or None).
+        ``figures``, ``error`` (text or None), ``executed_notebook`` (a file name
+        in the output folder, or None) and ``exercises`` (the last check of each
+        question, see :func:`latest_exercise_results`).
     """
     entry = {
         "id": info.id,
@@ -74,6 +75,7 @@ def new_entry(info, profile, **fields):
         "figures": [],
         "error": None,
         "executed_notebook": None,
+        "exercises": [],
     }
     entry.update(fields)
     return entry
@@ -85,11 +87,12 @@ def read_records(path):
     """Parses the JSON-lines record file written by a notebook's kernel.
 
     Returns:
-        A dict with lists ``metrics``, ``data_sources``, ``figures`` and
-        ``errors`` (one message per line that is not a complete JSON record;
-        the good lines are still read).
+        A dict with lists ``metrics``, ``data_sources``, ``figures``,
+        ``exercises`` (every ``check`` of an exercise, in order) and ``errors``
+        (one message per line that is not a complete JSON record; the good
+        lines are still read).
     """
-    records = {"metrics": [], "data_sources": [], "figures": [], "errors": []}
+    records = {"metrics": [], "data_sources": [], "figures": [], "exercises": [], "errors": []}
     if not os.path.exists(path):
         return records
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -111,7 +114,32 @@ def read_records(path):
                     records["data_sources"].append(entry)
             elif kind == "figure":
                 records["figures"].append(entry)
+            elif kind == "exercise":
+                records["exercises"].append(entry)
     return records
+
+
+def latest_exercise_results(exercises):
+    """The last recorded check of each question (``q1``, ``q2``... in question order).
+
+    Args:
+        exercises: the ``exercises`` list of :func:`read_records`.
+
+    Returns:
+        A list of dicts with ``notebook``, ``question``, ``title``, ``status`` and ``message``.
+    """
+    latest = {}
+    for record in exercises:
+        question = record.get("question")
+        if isinstance(question, str) and question:
+            latest[question] = {key: record.get(key) for key in
+                                ("notebook", "question", "title", "status", "message")}
+
+    def order(question):
+        digits = question[1:]
+        return (0, int(digits), "") if question.startswith("q") and digits.isdigit() else (1, 0, question)
+
+    return [latest[q] for q in sorted(latest, key=order)]
 
 
 def is_number(value):
@@ -315,7 +343,9 @@ _ENTRY = {
     "executed_notebook": (lambda v: v is None or _file_name(v),
                           "null or a file name inside the output folder"),
 }
-_ENTRY_OPTIONAL = {"resumed": (lambda v: isinstance(v, bool), "true or false")}
+_ENTRY_OPTIONAL = {"resumed": (lambda v: isinstance(v, bool), "true or false"),
+                   "exercises": (lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
+                                 "a list of exercise results")}
 # an entry's lists of objects: field -> (required fields, optional fields) of each item
 _ENTRY_LISTS = {"metrics": (_METRIC, _METRIC_OPTIONAL), "data_sources": (_DATA_SOURCE, {}),
                 "figures": (_FIGURE, {})}
