@@ -114,3 +114,80 @@ def test_bad_arguments(kwargs, name):
     args = {"max_length": 3, **kwargs}
     with pytest.raises(ValueError, match=name):
         beam_search(markov_step(trap_table()), {"row": np.zeros(1, int)}, 1, START, END, **args)
+
+
+def tie_step(vocab=40, tied=(5, 20, 31)):
+    """Every step: the tokens in ``tied`` share the best float32 log-probability exactly."""
+    row = np.full(vocab, np.log(np.float32(0.1) / (vocab - len(tied))), dtype="float32")
+    row[list(tied)] = np.log(np.float32(0.3))
+
+    def step(tokens, state):
+        return np.tile(row, (len(tokens), 1)), state, None
+    return step
+
+
+def test_width_one_breaks_exact_ties_like_greedy():
+    """argpartition picked any of the tied tokens, argmax the lowest: width 1 differed from greedy."""
+    step = tie_step()
+    greedy, _ = greedy_decode(step, {"row": np.zeros(1, int)}, 1, START, END, max_length=3)
+    beam, _, _ = beam_search(step, {"row": np.zeros(1, int)}, 1, START, END, 3, beam_width=1)
+    assert greedy.tolist() == [[5, 5, 5]] and beam.tolist() == greedy.tolist()
+    for width in (2, 3):   # of equal scores the lowest token wins, at the cut and in the final pick
+        best, _, _ = beam_search(step, {"row": np.zeros(1, int)}, 1, START, END, 1, beam_width=width)
+        assert best.tolist() == [[5]]
+
+
+def test_width_one_equals_greedy_on_random_tables_full_of_ties():
+    rng = np.random.default_rng(0)
+    levels = np.log(np.array([0.1, 0.2, 0.3], dtype="float32"))
+    for _ in range(100):
+        vocab, n = int(rng.integers(3, 40)), int(rng.integers(1, 4))
+        table = rng.choice(levels, size=(n, vocab, vocab)).astype("float32")
+        step = lambda tokens, state, table=table: (table[state["row"], tokens], state, None)
+        greedy, _ = greedy_decode(step, {"row": np.arange(n)}, n, START, END, 4)
+        beam, _, _ = beam_search(step, {"row": np.arange(n)}, n, START, END, 4, beam_width=1)
+        np.testing.assert_array_equal(beam, greedy)
+
+
+def _decoders():
+    return {"greedy": lambda step, state, n, **kw: greedy_decode(step, state, n, **kw),
+            "beam": lambda step, state, n, **kw: beam_search(step, state, n, beam_width=2, **kw)}
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+@pytest.mark.parametrize("change, message", [
+    ({"end_id": 40}, r"end_id=40 is outside the vocabulary \(ids 0 to 39\)"),
+    ({"pad_id": 99}, r"pad_id=99 is outside the vocabulary"),
+    ({"start_id": -1}, r"start_id=-1 must be an integer >= 0"),
+    ({"end_id": 2.0}, r"end_id=2.0 must be an integer >= 0"),
+    ({"n": 2}, r"state\['row'\] has 1 rows; every array of the state needs batch_size=2"),
+])
+def test_ids_and_batch_size_are_checked(decoder, change, message):
+    kwargs = {"start_id": START, "end_id": END, "max_length": 3, **change}
+    n = kwargs.pop("n", 1)
+    with pytest.raises(ValueError, match=message):
+        _decoders()[decoder](tie_step(), {"row": np.zeros(1, int)}, n, **kwargs)
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_log_probabilities_must_be_finite_or_minus_inf_with_one_row_per_sequence(decoder):
+    def nan_step(tokens, state):
+        out = np.zeros((len(tokens), 6))
+        out[:, 4] = np.nan
+        return out, state, None
+
+    with pytest.raises(ValueError, match=r"NaN or \+inf log-probabilities at step 1"):
+        _decoders()[decoder](nan_step, {"row": np.zeros(2, int)}, 2, start_id=START, end_id=END,
+                             max_length=3)
+
+    def short_step(tokens, state):
+        return np.zeros((1, 6)), state, None
+
+    with pytest.raises(ValueError, match=r"log_probs of shape \(1, 6\) at step 1; expected \(.*, vocabulary\)"):
+        _decoders()[decoder](short_step, {"row": np.zeros(2, int)}, 2, start_id=START, end_id=END,
+                             max_length=3)
+    # -inf is a legal log-probability (an impossible token)
+    minus_inf = lambda tokens, state: (np.where(np.arange(6) == END, 0.0, -np.inf)[None].repeat(len(tokens), 0),
+                                       state, None)
+    out = _decoders()[decoder](minus_inf, {"row": np.zeros(2, int)}, 2, start_id=START, end_id=END, max_length=3)
+    assert [[t for t in row if t != PAD] for row in out[0].tolist()] == [[END], [END]]
