@@ -495,3 +495,17 @@ def test_docstring_examples_run(module):
 
 def test_not_passed_carries_its_message():
     assert NotPassed("why").message == "why"
+
+
+def test_the_blank_is_reachable_as_dl_course_exercises_blank_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = ("import sys, dlcourse_keras as dl\n"
+            "blank = dl.course.exercises.____\n"
+            "from dlcourse_keras.course.exercises import ____\n"
+            "assert blank is ____ and repr(blank) == '____'\n"
+            "print('keras' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False"]  # the exercises do not load Keras until a check needs it

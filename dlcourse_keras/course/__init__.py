@@ -9,6 +9,9 @@ lines), ``workbook`` (student copies and grading) and ``cli`` (the ``dlcourse``
 command). Nothing here imports Keras at import time.
 """
 
+import importlib
+import importlib.util
+
 from .profile import PROFILES, by_profile, get_profile, is_smoke
 from .records import record_data_source, record_figure, record_metric
 from .session import in_colab, setup
@@ -26,3 +29,10 @@ __all__ = [
     "setup",
     "show_source",
 ]
+
+
+def __getattr__(name):
+    # a submodule on first use (``dl.course.exercises.____``), whatever was imported before
+    if not name.startswith("_") and name.isidentifier() and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
