@@ -311,7 +311,7 @@ def _on_process_docstring(app, what, name, obj, options, lines):
 def _init_signature(app, what, name, obj, options, signature, return_annotation):
     # Keras layers and models define __new__(cls, *args, **kwargs), which autodoc would show
     # instead of the arguments __init__ documents
-    if what != "class" or signature != "(*args, **kwargs)" or "__init__" not in vars(obj):
+    if what != "class" or signature != "(*args, **kwargs)":
         return None
     import inspect
 
