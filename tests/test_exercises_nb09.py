@@ -70,11 +70,11 @@ def _block(channels, filters, strides):
 
 
 class _MyResidualBlock(keras.layers.Layer):
-    def __init__(self, filters, **kwargs):
+    def __init__(self, filters, conv1=None, conv2=None, **kwargs):
         super().__init__(**kwargs)
-        self.conv1 = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
+        self.conv1 = conv1 or keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
         self.bn1 = keras.layers.BatchNormalization()
-        self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
+        self.conv2 = conv2 or keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
         self.bn2 = keras.layers.BatchNormalization()
 
     def call(self, inputs, training=False):
@@ -150,16 +150,13 @@ class _ReluBeforeAdd(_MyResidualBlock):
 
 class _WithBiases(_MyResidualBlock):
     def __init__(self, filters, **kwargs):
-        super().__init__(filters, **kwargs)
-        self.conv1 = keras.layers.Conv2D(filters, 3, padding="same")
-        self.conv2 = keras.layers.Conv2D(filters, 3, padding="same")
+        super().__init__(filters, conv1=keras.layers.Conv2D(filters, 3, padding="same"),
+                         conv2=keras.layers.Conv2D(filters, 3, padding="same"), **kwargs)
 
 
 class _ValidPadding(_MyResidualBlock):
     def __init__(self, filters, **kwargs):
-        super().__init__(filters, **kwargs)
-        self.conv1 = keras.layers.Conv2D(filters, 3, use_bias=False)
-        self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)
+        super().__init__(filters, conv1=keras.layers.Conv2D(filters, 3, use_bias=False), **kwargs)
 
     def call(self, inputs, training=False):
         x = keras.ops.relu(self.bn1(self.conv1(inputs), training=training))
