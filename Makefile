@@ -39,8 +39,8 @@ run: $(STAMP)
 	$(BIN)/dlcourse run --profile $(PROFILE) --out $(OUT) --jobs $(RUN_JOBS) $(IDS)
 
 test: $(STAMP)
-	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
-	  --nbval-lax --nbval-current-env --nbval-cell-timeout 900 tests notebooks
+	DLCOURSE_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout 900 dlcourse_keras tests notebooks
 
 # the same command as tests/test_site.py's; incremental (docs/_ext/course_site.py forces a full
 # reread when it changes)
