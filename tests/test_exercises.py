@@ -271,7 +271,7 @@ def test_numeric_choice_rounds_before_hashing():
     ex = ChoiceExercise("A number", "test-num", digest, ["Compute it."], "It is 0.029.", digits=3).bind("99", 1)
     assert ex.check(0.02934).passed and ex.check(np.float32(0.029)).passed
     result = ex.check(0.031)
-    assert result.status == "failed" and "0.029" not in result.message and "3 decimals" in result.message
+    assert result.status == "failed" and "0.029" not in result.message and "3 decimal places" in result.message
     assert "not a number" in ex.check(float("nan")).message
     assert ChoiceExercise.digest("k", -0.0001, digits=2) == ChoiceExercise.digest("k", 0, digits=2)
 
@@ -509,3 +509,26 @@ def test_the_blank_is_reachable_as_dl_course_exercises_blank_in_a_fresh_interpre
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False"]  # the exercises do not load Keras until a check needs it
+
+
+def test_mutation_check_compares_plain_objects_by_their_attributes():
+    """A deep copy of an unchanged object is not "changed in place"; a changed attribute is."""
+    import copy
+
+    import numpy as np
+
+    from dlcourse_keras.course.exercises.compare import arrays_equal
+
+    class Net:
+        def __init__(self):
+            self.weights = [np.ones((2, 2))]
+            self.rate = 0.1
+
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert arrays_equal(net, twin)
+    twin.weights[0][0, 0] = 5.0
+    assert not arrays_equal(net, twin)
+    twin = copy.deepcopy(net)
+    twin.rate = 0.2
+    assert not arrays_equal(net, twin)

@@ -93,8 +93,6 @@ def test_argument_validation():
 def test_tied_embeddings_compute_the_logits_with_the_target_embedding_matrix(tmp_path):
     seed_everything(2)
     tied, untied = small_translator(tie_embeddings=True), small_translator()
-    tied.build()       # the weights are made by build(), lazily
-    untied.build()
     vocab_size = len(tied.target_tokens)
     assert tied.project.kernel.shape == (2 * 16, 8) and untied.project.kernel.shape == (2 * 16, vocab_size)
     assert tied.count_params() < untied.count_params()
@@ -192,11 +190,11 @@ def test_attention_learns_a_long_reversal_faster_than_the_fixed_vector():
                                   build_vocabulary([p[1] for p in train], 20),
                                   embedding_dim=16, units=32, attention=attention,
                                   max_source_length=10, max_target_length=10)
+        # the output layer reads s_t (units) or [s_t; c_t] (2 units), nothing in between
+        assert model.project.kernel.shape == ((2 if attention else 1) * 32, len(model.target_tokens))
         model.compile(keras.optimizers.Adam(0.01), translation_loss())
         x, y = model.training_arrays(*zip(*train))
         model.fit(x, y, epochs=8, batch_size=64, verbose=0)
-        # the output layer reads s_t (units) or [s_t; c_t] (2 units), nothing in between
-        assert model.project.kernel.shape == ((2 if attention else 1) * 32, len(model.target_tokens))
         x_test, y_test = model.training_arrays(*zip(*test))
         predicted = keras.ops.convert_to_numpy(model.predict(x_test, verbose=0)).argmax(-1)
         mask = y_test > 0
@@ -322,7 +320,6 @@ def test_loads_when_the_text_module_imported_keras_first(tmp_path):
     """``dl.text`` imports Keras while it loads; registration then used to hit the import
     cycle text -> registration -> models.seq2seq -> text and leave the class unregistered."""
     model = small_translator()
-    model.build()
     path = tmp_path / "s2s.keras"
     model.save(path)
     script = textwrap.dedent(f"""
@@ -340,24 +337,33 @@ def test_loads_when_the_text_module_imported_keras_first(tmp_path):
     assert name == "Seq2SeqTranslator" and translation == repr(model.translate(["one two."]))
 
 
-def test_build_creates_every_weight_without_running_the_model(tmp_path):
+class _NeverCalled(Seq2SeqTranslator):
+    def call(self, inputs, training=False):
+        raise AssertionError("the model was called while it was being made")
+
+
+def test_build_makes_every_weight_without_running_the_model(tmp_path):
     """build() makes the weights from the vocabularies and sizes; __init__ used to call the
     model on a dummy batch instead (and build() only set built = True)."""
-    seed_everything(3)
+    pairs = toy_pairs(50)
+    vocabularies = build_vocabulary([p[0] for p in pairs], 20), build_vocabulary([p[1] for p in pairs], 20)
     for kwargs in ({}, {"tie_embeddings": True}, {"attention": False, "cell": "lstm"}):
-        model = small_translator(**kwargs)
-        assert not model.built
-        model.build()
+        seed_everything(3)
+        model = _NeverCalled(*vocabularies, embedding_dim=8, units=16, max_source_length=6,
+                             max_target_length=6, **kwargs)
+        assert model.built and model.get_build_config() == {"input_shape": ((None, 6), (None, 7))}
+        seed_everything(3)
         called = small_translator(**kwargs)
         source, target_in = called.training_arrays(["one two."], ["deux un !"])[0]
         called((source, target_in))
-        assert model.built and [w.shape for w in model.weights] == [w.shape for w in called.weights]
-        model.save(tmp_path / "built.keras")
+        assert [w.path for w in model.weights] != [] and [w.shape for w in model.weights] == [w.shape for w in called.weights]
+        for mine, theirs in zip(model.weights, called.weights):     # the same initial weights
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(mine), keras.ops.convert_to_numpy(theirs))
+        model.build(((None, 9), (None, 3)))                         # a second build changes nothing
+        called.save(tmp_path / "built.keras")
         reloaded = keras.models.load_model(tmp_path / "built.keras", safe_mode=True)
         np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded((source, target_in))),
-                                   keras.ops.convert_to_numpy(model((source, target_in))), atol=1e-6)
-    fresh = small_translator()
-    assert fresh.translate(["one two."], max_length=2)[0].count(" ") <= 1   # translate builds it
+                                   keras.ops.convert_to_numpy(called((source, target_in))), atol=1e-6)
 
 
 def test_translate_checks_its_arguments():

@@ -142,8 +142,8 @@ class Seq2SeqTranslator(keras.Model):
             (the full softmax everywhere).
         **kwargs: base ``Model`` arguments (``name``...).
 
-    The weights are made by :meth:`build` on the first call (``fit``, ``translate``...), or
-    by ``model.build()``; their shapes depend on the vocabularies and sizes only.
+    The weights are made by :meth:`build` when the model is made: their shapes depend on
+    the vocabularies and sizes only, not on the data.
 
     Example:
 
@@ -208,16 +208,22 @@ class Seq2SeqTranslator(keras.Model):
             self.project = keras.layers.Dense(self.embedding_dim, use_bias=False, name="project")
         else:
             self.project = keras.layers.Dense(len(self.target_tokens), name="project")
+        # every weight now, from the sizes alone (no call on dummy data): count_params() and
+        # Keras's BackupAndRestore (resumable_callbacks) need a built model before fit()
+        self.build(((None, self.max_source_length), (None, self.max_target_length + 1)))
 
     def build(self, input_shape=None):
         """Makes every weight: their shapes follow from the vocabularies and sizes alone.
 
+        Called by ``__init__``; a second call changes nothing.
+
         Args:
-            input_shape: ``((batch, source length), (batch, target length))``, as Keras
-                passes it on the first call or from a saved model; only its form is
-                checked. Default None: ``((None, max_source_length), (None,
-                max_target_length + 1))``.
+            input_shape: ``((batch, source length), (batch, target length))``; only its
+                form is checked (the lengths do not change any weight). Default None:
+                ``((None, max_source_length), (None, max_target_length + 1))``.
         """
+        if self.built:
+            return
         if input_shape is None:
             input_shape = ((None, self.max_source_length), (None, self.max_target_length + 1))
         if len(input_shape) != 2 or any(len(shape) != 2 for shape in input_shape):
@@ -238,15 +244,9 @@ class Seq2SeqTranslator(keras.Model):
             self.output_bias = self.add_weight(shape=(len(self.target_tokens),), initializer="zeros",
                                                name="output_bias")
 
-    def _ensure_built(self):
-        # encode/decode may run before any call (translate on a fresh model)
-        if not self.built:
-            self.build(((None, self.max_source_length), (None, self.max_target_length + 1)))
-
     # --- the network
     def encode(self, source_ids):
         """Source ids ``(B, S)`` -> ``(outputs (B, S, units), states, mask (B, S))``."""
-        self._ensure_built()
         mask = keras.ops.not_equal(source_ids, 0)
         result = self.encoder(self.source_embedding(source_ids), mask=mask)
         return result[0], list(result[1:]), mask
@@ -262,7 +262,6 @@ class Seq2SeqTranslator(keras.Model):
 
     def decoder_outputs(self, target_in, states, encoder_outputs, source_mask):
         """The vectors ``o_t`` the softmax layer reads: ``s_t``, or ``[s_t; c_t]`` with attention."""
-        self._ensure_built()
         target_mask = keras.ops.not_equal(target_in, 0)
         result = self.decoder(self.target_embedding(target_in), initial_state=states,
                               mask=target_mask)
@@ -276,7 +275,6 @@ class Seq2SeqTranslator(keras.Model):
 
     def output_layer(self, outputs):
         """``(features (B, T, d), table (V, d), bias (V,))`` with logits ``features table^T + bias``."""
-        self._ensure_built()
         if self.tie_embeddings:
             features = self.project(outputs)                              # W_p o_t
             table, bias = self.target_embedding.embeddings, self.output_bias
@@ -288,7 +286,6 @@ class Seq2SeqTranslator(keras.Model):
 
     def logits(self, outputs):
         """Decoder outputs ``o_t`` -> next-token logits ``(B, T, V)``."""
-        self._ensure_built()
         if not self.tie_embeddings:
             return self.project(outputs)
         features, table, bias = self.output_layer(outputs)
