@@ -8,6 +8,9 @@ of one or more human references:
     BLEU = 100 * BP * exp(sum_{n=1..4} log(p_n) / 4)
 
 "Clipped" means an n-gram counts at most as often as it appears in one reference.
+When some order has no match at all, ``p_n = 0`` would make the score 0; sacrebleu's
+default ``exp`` smoothing (NIST's mteval-v13a, method 3 of Chen and Cherry 2014) counts
+the k-th such order as ``p_n = 1 / (2^k * hypothesis n-grams)`` instead.
 The scores come from ``sacrebleu`` with its ``13a`` tokenisation, so they compare with
 published ones; :func:`teaching_corpus_bleu` is the formula above written out, tested
 equal to ``sacrebleu``. Taught in notebook 13 (translation).
@@ -16,13 +19,17 @@ equal to ``sacrebleu``. Taught in notebook 13 (translation).
 import collections
 import math
 
+from ._texts import check_texts
+from .validation import check_bool, check_int
+
 DEFAULT_TOKENIZE = "13a"
+SMOOTH_METHODS = ("exp", "none")
 
 
 def _check_pairs(hypotheses, references):
-    if isinstance(hypotheses, str):
-        raise ValueError("hypotheses must be a list of strings, not one string.")
-    hypotheses = list(hypotheses)
+    hypotheses = check_texts(hypotheses, "hypotheses", allow_empty=True)
+    if isinstance(references, str) or not hasattr(references, "__len__"):
+        raise ValueError(f"references={references!r:.60} must be a list with one entry per hypothesis.")
     if len(references) != len(hypotheses):
         raise ValueError(f"references has {len(references)} entries, hypotheses {len(hypotheses)};"
                          " they must match (one list of references per hypothesis).")
@@ -46,6 +53,7 @@ def _metric(lowercase, sentence=False):
     # force=True only silences sacrebleu's "forgot to detokenize?" warning, which fires on
     # outputs that end in " ." as our translator writes them; 13a splits the period off
     # anyway, so the score and the signature are the same.
+    lowercase = check_bool("lowercase", lowercase)
     if sentence:
         return BLEU(lowercase=lowercase, tokenize=DEFAULT_TOKENIZE, effective_order=True,
                     smooth_method="exp", force=True)
@@ -96,7 +104,7 @@ def sentence_bleu(hypothesis, references, lowercase=False):
     True
     """
     if not isinstance(hypothesis, str):
-        raise ValueError(f"hypothesis={hypothesis!r} must be a string.")
+        raise ValueError(f"hypothesis={hypothesis!r:.60} must be a string.")
     _, refs = _check_pairs([hypothesis], [references])
     return _metric(lowercase, sentence=True).sentence_score(hypothesis, refs[0]).score
 
@@ -105,30 +113,41 @@ def _ngrams(tokens, n):
     return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 
 
-def teaching_corpus_bleu(hypotheses, references, lowercase=False, max_order=4):
+def teaching_corpus_bleu(hypotheses, references, lowercase=False, max_order=4, smooth_method="exp"):
     """Corpus BLEU written out from the formula (teaching version of :func:`corpus_bleu`).
 
     Tokenises with sacrebleu's ``13a`` tokenizer (the tokeniser is not the lesson), then
     sums clipped n-gram matches over the corpus, takes the closest reference length per
     sentence for the brevity penalty, and combines the ``max_order`` precisions by a
-    geometric mean.
+    geometric mean. With ``smooth_method="exp"`` (sacrebleu's default) the k-th order
+    without any match counts as ``1 / (2^k * its n-grams)`` rather than 0; with ``"none"``
+    one such order makes the score 0. An order with no n-gram at all in the hypotheses
+    (every hypothesis shorter than n) makes it 0 either way, as in sacrebleu.
 
     Args:
         hypotheses, references, lowercase: as in :func:`corpus_bleu`.
-        max_order: longest n-gram. Default 4.
+        max_order: longest n-gram, an int >= 1. Default 4.
+        smooth_method: ``"exp"`` or ``"none"``. Default ``"exp"``.
 
     Returns:
-        dict with ``score`` (0-100), ``precisions`` (percent, one per order),
-        ``bp``, ``sys_len`` and ``ref_len``.
+        dict with ``score`` (0-100), ``precisions`` (percent, one per order, smoothed
+        where smoothing applied), ``bp``, ``sys_len`` and ``ref_len``.
 
     Example:
 
-    >>> teaching_corpus_bleu(["a b c d"], [["a b c d"]])["score"]
+    >>> round(teaching_corpus_bleu(["a b c d"], [["a b c d"]])["score"], 6)
     100.0
+    >>> round(teaching_corpus_bleu(["le chat est sur le tapis rouge"],
+    ...                            ["un chien dort sur le tapis bleu"])["score"], 2)
+    24.45
     """
     from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
     hypotheses, refs = _check_pairs(hypotheses, references)
+    lowercase = check_bool("lowercase", lowercase)
+    max_order = check_int("max_order", max_order, low=1)
+    if smooth_method not in SMOOTH_METHODS:
+        raise ValueError(f"smooth_method={smooth_method!r} must be 'exp' or 'none'.")
     tokenize = Tokenizer13a()
     prep = lambda s: tokenize(s.lower() if lowercase else s).split()
     matches, totals = [0] * max_order, [0] * max_order
@@ -146,12 +165,23 @@ def teaching_corpus_bleu(hypotheses, references, lowercase=False, max_order=4):
                 best |= _ngrams(r, n)   # max count of each n-gram over the references
             matches[n - 1] += sum(min(c, best[g]) for g, c in hyp_counts.items())
             totals[n - 1] += max(len(h) - n + 1, 0)
-    precisions = [100.0 * m / t if t else 0.0 for m, t in zip(matches, totals)]
-    if min(matches) == 0:
-        score = 0.0
-    else:
-        log_mean = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_order
-        score = math.exp(log_mean)
+    precisions = [0.0] * max_order     # percent
+    log_sum = -math.inf                # no match at any order: BLEU 0
+    if any(matches):
+        log_sum, unmatched = 0.0, 0
+        for n, (m, t) in enumerate(zip(matches, totals)):
+            if t == 0:                 # no n-gram this long in the hypotheses: BLEU 0
+                log_sum = -math.inf
+                break
+            if m > 0:
+                precisions[n] = 100.0 * m / t
+            elif smooth_method == "exp":
+                unmatched += 1         # the k-th order without a match: 1 / (2^k t)
+                precisions[n] = 100.0 / (2 ** unmatched * t)
+            if precisions[n] == 0.0:
+                log_sum = -math.inf
+            else:
+                log_sum += math.log(precisions[n])
     bp = 1.0 if sys_len > ref_len else (math.exp(1 - ref_len / sys_len) if sys_len else 0.0)
-    return {"score": 100.0 * bp * score, "precisions": precisions, "bp": bp,
-            "sys_len": sys_len, "ref_len": ref_len}
+    score = bp * math.exp(log_sum / max_order) if log_sum > -math.inf else 0.0
+    return {"score": score, "precisions": precisions, "bp": bp, "sys_len": sys_len, "ref_len": ref_len}

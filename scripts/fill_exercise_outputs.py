@@ -19,32 +19,7 @@ import re
 import sys
 import sysconfig
 
-SECTION_HEADING = "## Exercises"
-
-
-def _source(cell):
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def _is_h2(cell):
-    return cell["cell_type"] == "markdown" and any(
-        line.startswith("## ") for line in _source(cell).splitlines())
-
-
-def section_bounds(cells):
-    """``(start, end)`` of the exercise section: its heading cell up to the next ``## `` heading."""
-    start = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
-                  and any(line.strip() == SECTION_HEADING for line in _source(c).splitlines())), None)
-    if start is None:
-        raise ValueError(f"the notebook has no Markdown cell with the heading {SECTION_HEADING!r}.")
-    end = next((i for i in range(start + 1, len(cells)) if _is_h2(cells[i])), len(cells))
-    return start, end
-
-
-def setup_indices(cells):
-    """The code cells before the first ``## `` heading (the setup and import cells)."""
-    first = next((i for i, c in enumerate(cells) if _is_h2(c)), len(cells))
-    return [i for i in range(first) if cells[i]["cell_type"] == "code"]
+from dlcourse_keras.course.workbook import section_bounds, setup_indices
 
 
 def _scrub(text, replacements):

@@ -200,6 +200,7 @@ class Browser:
         Raises:
             TimeoutError: ``ready`` did not become truthy in time.
         """
+        self.driver.get("about:blank")  # ends the previous page, so its late events are not counted
         self.drain_logs()
         start = time.monotonic()
         self.driver.get(url)

@@ -77,3 +77,40 @@ def test_bad_inputs_are_rejected():
         corpus_bleu(["a"], [[]])
     with pytest.raises(ValueError, match="hypotheses"):
         corpus_bleu("a b", ["a b"])
+
+
+def test_teaching_bleu_smooths_like_sacrebleu_when_an_order_has_no_match():
+    """No 4-gram matches: sacrebleu's default 'exp' smoothing gives 24.45, not 0."""
+    hyp, ref = ["le chat est sur le tapis rouge"], [["un chien dort sur le tapis bleu"]]
+    expected = sacrebleu.corpus_bleu(hyp, [[ref[0][0]]])
+    ours = teaching_corpus_bleu(hyp, ref)
+    assert round(expected.score, 2) == 24.45
+    assert ours["score"] == pytest.approx(expected.score, abs=1e-9)
+    np.testing.assert_allclose(ours["precisions"], expected.precisions, atol=1e-9)   # 12.5 = 100 / (2 * 4)
+    unsmoothed = teaching_corpus_bleu(hyp, ref, smooth_method="none")
+    assert unsmoothed["score"] == 0.0 == sacrebleu.corpus_bleu(hyp, [[ref[0][0]]], smooth_method="none").score
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("smooth_method", ["exp", "none"])
+def test_teaching_bleu_equals_sacrebleu_on_small_random_corpora(seed, smooth_method):
+    """One to three sentences: orders with no match (or no n-gram at all) are common."""
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        hyps, refs = _random_corpus(int(rng.integers(0, 10**6)), n=int(rng.integers(1, 4)))
+        width = max(len(r) for r in refs)
+        streams = [[r[k] if k < len(r) else None for r in refs] for k in range(width)]
+        expected = sacrebleu.corpus_bleu(hyps, streams, smooth_method=smooth_method)
+        ours = teaching_corpus_bleu(hyps, refs, smooth_method=smooth_method)
+        assert ours["score"] == pytest.approx(expected.score, abs=1e-9), (hyps, refs)
+        np.testing.assert_allclose(ours["precisions"], expected.precisions, atol=1e-9)
+
+
+def test_teaching_bleu_arguments():
+    assert teaching_corpus_bleu(["a b c d"], [["a b c d"]], max_order=np.int64(2))["score"] == pytest.approx(100)
+    with pytest.raises(ValueError, match="max_order=0 must be an integer >= 1"):
+        teaching_corpus_bleu(["a"], [["a"]], max_order=0)
+    with pytest.raises(ValueError, match="smooth_method='floor' must be 'exp' or 'none'"):
+        teaching_corpus_bleu(["a"], [["a"]], smooth_method="floor")
+    with pytest.raises(ValueError, match="lowercase=1 must be True or False"):
+        teaching_corpus_bleu(["a"], [["a"]], lowercase=1)

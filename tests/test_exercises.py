@@ -271,7 +271,7 @@ def test_numeric_choice_rounds_before_hashing():
     ex = ChoiceExercise("A number", "test-num", digest, ["Compute it."], "It is 0.029.", digits=3).bind("99", 1)
     assert ex.check(0.02934).passed and ex.check(np.float32(0.029)).passed
     result = ex.check(0.031)
-    assert result.status == "failed" and "0.029" not in result.message and "3 decimals" in result.message
+    assert result.status == "failed" and "0.029" not in result.message and "3 decimal places" in result.message
     assert "not a number" in ex.check(float("nan")).message
     assert ChoiceExercise.digest("k", -0.0001, digits=2) == ChoiceExercise.digest("k", 0, digits=2)
 

@@ -305,3 +305,62 @@ def test_model_with_teaching_cells_round_trips(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
     np.testing.assert_allclose(np_(loaded(x)), before, atol=1e-6)
+
+
+# ---------------------------------------------------------------- arguments and documentation
+def test_layers_take_numpy_scalars_and_name_bad_ones_plainly():
+    x = sequences()
+    assert TeachingLSTM(np.int64(3))(x).shape == (4, 3)      # state_size was np.int64: refused by RNN
+    assert LeakyRNN(np.int32(3), alpha=np.float32(0.5)).cell.alpha == 0.5
+    layer = EchoStateRNN(np.int64(5), spectral_radius=np.float32(0.5), input_scaling=np.float64(2.0),
+                         alpha=np.float32(0.25), seed=np.int64(4))
+    assert layer(x).shape == (4, 5) and layer.get_config()["seed"] == 4
+    assert type(layer.get_config()["units"]) is int
+    with pytest.raises(ValueError, match=r"units=0 must be an integer >= 1\."):
+        TeachingGRU(np.int64(0))
+
+
+def test_echo_state_seed_is_checked_when_the_layer_is_made():
+    """seed=-1 used to fail at build time with NumPy's bare 'expected non-negative integer'."""
+    for bad in (-1, 1.5, None):
+        with pytest.raises(ValueError, match=rf"seed={bad} must be an integer >= 0"):
+            EchoStateRNN(3, seed=bad)
+
+
+@pytest.mark.parametrize("layer_cls", [TeachingSimpleRNN, TeachingLSTM, TeachingGRU, LeakyRNN, EchoStateRNN])
+def test_a_sequence_of_no_steps_is_refused_by_name(layer_cls):
+    """TensorFlow's 'slice index 0 of dimension 1 out of bounds' named no argument."""
+    with pytest.raises(ValueError, match=r"inputs has 0 time steps \(shape \(2, 0, 3\)\)"):
+        layer_cls(3)(np.zeros((2, 0, 3), "float32"))
+
+
+@pytest.mark.parametrize("layer_cls, cell, twin", [
+    (TeachingSimpleRNN, "TeachingSimpleRNNCell", "keras.layers.SimpleRNN"),
+    (TeachingLSTM, "TeachingLSTMCell", "keras.layers.LSTM"),
+    (TeachingGRU, "TeachingGRUCell", "keras.layers.GRU"),
+    (LeakyRNN, "LeakyUnitCell", "SimpleRNN"),
+    (EchoStateRNN, "EchoStateCell", "keras.layers.SimpleRNN"),
+])
+def test_each_layer_has_its_own_docstring(layer_cls, cell, twin):
+    import inspect
+
+    lines = inspect.getsource(layer_cls).split("\n")
+    after_class = lines[next(i for i, line in enumerate(lines) if line.startswith("class ")) + 1]
+    assert after_class.strip().startswith('"""') and "__doc__" not in "\n".join(lines)   # no template
+    doc = layer_cls.__doc__
+    assert cell in doc and twin in doc and "Args:" in doc and "Call arguments:" in doc
+    assert f">>> layer = {layer_cls.__name__}(" in doc
+    others = [c for c in (TeachingSimpleRNN, TeachingLSTM, TeachingGRU, LeakyRNN, EchoStateRNN) if c is not layer_cls]
+    assert all(doc.split("Args:")[0] != other.__doc__.split("Args:")[0] for other in others)
+
+
+def test_gru_docstrings_credit_each_update_rule_to_its_paper():
+    """Cho et al. 2014 (eq. 7) put z on the old state, as Keras does; the (1 - z)-on-old form
+    of the course notes is Chung et al. 2014's. Our docstrings credited that form to Cho."""
+    for doc in (TeachingGRUCell.__doc__, ref.gru_forward.__doc__):
+        text = " ".join(doc.split())
+        assert "Chung et al. 2014" in text and "Cho et al. 2014" in text
+        assert "(1 - z_t) * h_{t-1} + z_t * h~_t" in text and "z_t * h_{t-1} + (1 - z_t) * h~_t" in text
+        cho = text.index("Cho et al. 2014")
+        assert "eq. 7" in text[cho:cho + 40]
+        assert "Cho et al. (2014) and many texts write" not in text and "(Cho et al. 2014 and many texts" not in text

@@ -335,3 +335,55 @@ def test_loads_when_the_text_module_imported_keras_first(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     name, translation = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert name == "Seq2SeqTranslator" and translation == repr(model.translate(["one two."]))
+
+
+class _NeverCalled(Seq2SeqTranslator):
+    def call(self, inputs, training=False):
+        raise AssertionError("the model was called while it was being made")
+
+
+def test_build_makes_every_weight_without_running_the_model(tmp_path):
+    """build() makes the weights from the vocabularies and sizes; __init__ used to call the
+    model on a dummy batch instead (and build() only set built = True)."""
+    pairs = toy_pairs(50)
+    vocabularies = build_vocabulary([p[0] for p in pairs], 20), build_vocabulary([p[1] for p in pairs], 20)
+    for kwargs in ({}, {"tie_embeddings": True}, {"attention": False, "cell": "lstm"}):
+        seed_everything(3)
+        model = _NeverCalled(*vocabularies, embedding_dim=8, units=16, max_source_length=6,
+                             max_target_length=6, **kwargs)
+        assert model.built and model.get_build_config() == {"input_shape": ((None, 6), (None, 7))}
+        seed_everything(3)
+        called = small_translator(**kwargs)
+        source, target_in = called.training_arrays(["one two."], ["deux un !"])[0]
+        called((source, target_in))
+        assert [w.path for w in model.weights] != [] and [w.shape for w in model.weights] == [w.shape for w in called.weights]
+        for mine, theirs in zip(model.weights, called.weights):     # the same initial weights
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(mine), keras.ops.convert_to_numpy(theirs))
+        model.build(((None, 9), (None, 3)))                         # a second build changes nothing
+        called.save(tmp_path / "built.keras")
+        reloaded = keras.models.load_model(tmp_path / "built.keras", safe_mode=True)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded((source, target_in))),
+                                   keras.ops.convert_to_numpy(called((source, target_in))), atol=1e-6)
+
+
+def test_translate_checks_its_arguments():
+    model = small_translator()
+    with pytest.raises(ValueError, match="max_length=0 must be None or an integer >= 1"):
+        model.translate(["one."], max_length=0)            # was taken as "no limit given"
+    with pytest.raises(ValueError, match=r"texts\[1\]=None must be a string"):
+        model.translate(["one.", None])
+    with pytest.raises(ValueError, match="beam_width=0"):
+        model.translate(["one."], method="beam", beam_width=0)
+    with pytest.raises(ValueError, match="length_penalty=nan"):
+        model.translate(["one."], method="beam", length_penalty=float("nan"))
+    with pytest.raises(ValueError, match=r"12 sources but 1 targets"):
+        model.training_arrays(["one."] * 12, ["un !"])
+    assert len(model.translate(np.array(["one.", "two."], dtype=object), max_length=np.int64(2))) == 2
+
+
+def test_sampled_softmax_must_draw_fewer_words_than_the_vocabulary():
+    model = small_translator()
+    words = len(model.target_tokens)
+    with pytest.raises(ValueError, match=rf"sampled_softmax=1000000 must be None or an integer in \[1, {words - 1}\]"):
+        small_translator(sampled_softmax=10**6)
+    assert small_translator(sampled_softmax=np.int64(words - 1)).sampled_softmax == words - 1

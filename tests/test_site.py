@@ -1,8 +1,8 @@
 """The course site (`make site`): built offline from the committed notebooks, checked in Chromium.
 
 The fast tests check the Sphinx extension's generated Markdown (course map, latest run). The
-browser tests build the site if needed (an incremental Sphinx build: seconds when nothing
-changed), serve it on 127.0.0.1 and load every page once in headless Chromium; each property
+browser tests build the site first (an incremental Sphinx build: under ten seconds of CPU when
+nothing changed, so a stale site is never what gets checked), serve it on 127.0.0.1 and load every page once in headless Chromium; each property
 (no failed request, no console error, nothing fetched from another host, every image loaded,
 maths rendered, every internal link and anchor resolving, search working) is its own test over
 those loads. Screenshots of three pages go to _build/site-screenshots/ for a person to look at.
@@ -152,6 +152,17 @@ def test_landing_page_markers_are_filled_or_the_build_stops():
     with pytest.raises(ValueError, match="course-map"):
         course_site.fill_landing_page(source.replace(course_site.MAP_MARKER, ""),
                                       catalogue.NOTEBOOKS, None, False)
+
+
+def test_landing_page_is_reread_when_the_report_or_the_exercises_page_changes(tmp_path):
+    report = tmp_path / "report.json"
+    first = course_site.landing_page_inputs(str(tmp_path), str(report))
+    assert course_site.landing_page_inputs(str(tmp_path), str(report)) == first
+    report.write_text('{"profile": "full"}')
+    second = course_site.landing_page_inputs(str(tmp_path), str(report))
+    (tmp_path / "exercises.md").write_text("# Exercises")
+    third = course_site.landing_page_inputs(str(tmp_path), str(report))
+    assert len({first, second, third}) == 3
 
 
 def test_verbatim_docstrings_expire_once_fixed():

@@ -1,7 +1,8 @@
 """Student copies (``dlcourse workbook``) and headless grading (``dlcourse check``).
 
-The slow tests run notebooks in the smoke profile: the student copy of every notebook that has
-an exercise module (each must run top to bottom with every exercise "not attempted"), and filled
+The slow tests run notebooks in the smoke profile: the student copies of 00 and 01 top to bottom,
+the setup cells and exercise section of the student copy of every notebook that has an exercise
+module (every exercise "not attempted"; the rest of each notebook is what nbval runs), and filled
 copies of 00 and 01 with right, wrong, missing and raising answers graded by the CLI.
 """
 
@@ -19,11 +20,13 @@ from dlcourse_keras.course import catalogue
 from dlcourse_keras.course.exercises import exercises, notebooks_with_exercises
 from dlcourse_keras.course.rendering import render_html_report
 from dlcourse_keras.course.report import latest_exercise_results, read_records
-from dlcourse_keras.course.workbook import (NotebookFileError, check_exit_code, check_notebooks, grade,
-                                           read_student_notebook, student_copy, write_workbooks)
+from dlcourse_keras.course.workbook import (NotebookFileError, check_exit_code, check_notebooks,
+                                           exercise_section, grade, read_student_notebook, student_copy,
+                                           write_workbooks)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NOTEBOOK_BUDGET_S = 900  # a student copy must run within this in the smoke profile
+NOTEBOOK_BUDGET_S = 900  # a student copy of 00 or 01 must run within this in the smoke profile
+SECTION_BUDGET_S = 240  # setup cells + exercise section of any notebook (kernel start and imports included)
 
 
 def _cli(args, timeout=1200):
@@ -192,7 +195,17 @@ def test_exercise_records_reach_the_report_model(tmp_path):
 
 # --- running notebooks (slow) -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("notebook_id", notebooks_with_exercises())
+def _assert_nothing_attempted(report, notebook_id):
+    (entry,) = report["notebooks"]
+    assert entry["status"] == "ok", entry["error"]
+    assert len(entry["exercises"]) == len(exercises(notebook_id))
+    for row in entry["exercises"]:
+        assert row["status"] == "not attempted" and "replace the placeholder" in row["message"], row
+    assert check_exit_code(report) == 1
+    return entry
+
+
+@pytest.mark.parametrize("notebook_id", ["00", "01"])
 def test_student_copy_runs_top_to_bottom_with_nothing_attempted(notebook_id, tmp_path, monkeypatch):
     if not os.environ.get("DLCOURSE_MIRROR"):
         monkeypatch.setenv("DLCOURSE_MIRROR", os.path.join(ROOT, "..", "shared", "data"))
@@ -200,13 +213,38 @@ def test_student_copy_runs_top_to_bottom_with_nothing_attempted(notebook_id, tmp
     start = time.perf_counter()
     report = check_notebooks([path], out_dir=tmp_path / "report", profile="smoke", cell_timeout=NOTEBOOK_BUDGET_S)
     seconds = time.perf_counter() - start
-    (entry,) = report["notebooks"]
-    assert entry["status"] == "ok", entry["error"]
-    assert len(entry["exercises"]) == len(exercises(notebook_id))
-    for row in entry["exercises"]:
-        assert row["status"] == "not attempted" and "replace the placeholder" in row["message"], row
-    assert check_exit_code(report) == 1
+    _assert_nothing_attempted(report, notebook_id)
     assert seconds < NOTEBOOK_BUDGET_S, f"the student copy of {notebook_id} took {seconds:.0f} s"
+
+
+@pytest.mark.parametrize("notebook_id", notebooks_with_exercises())
+def test_every_student_copys_exercise_section_runs_after_the_setup_cells(notebook_id, tmp_path, monkeypatch):
+    """The part of every student copy that differs from the notebook nbval runs: the setup cells,
+    then the exercise section alone (as a student who jumps to the exercises runs it)."""
+    if not os.environ.get("DLCOURSE_MIRROR"):
+        monkeypatch.setenv("DLCOURSE_MIRROR", os.path.join(ROOT, "..", "shared", "data"))
+    (path,) = write_workbooks([notebook_id], tmp_path / "class")
+    with open(path, encoding="utf-8") as f:
+        section = exercise_section(json.load(f))
+    trimmed = tmp_path / os.path.basename(path)
+    trimmed.write_text(json.dumps(section))
+    start = time.perf_counter()
+    report = check_notebooks([str(trimmed)], out_dir=tmp_path / "report", profile="smoke",
+                             cell_timeout=SECTION_BUDGET_S)
+    seconds = time.perf_counter() - start
+    _assert_nothing_attempted(report, notebook_id)
+    assert seconds < SECTION_BUDGET_S, f"the exercise section of {notebook_id} took {seconds:.0f} s"
+
+
+def test_exercise_section_keeps_setup_cells_and_the_section_only():
+    nb = _load("01")
+    section = exercise_section(nb)
+    sources = ["".join(c["source"]) for c in section["cells"]]
+    assert "dl.setup(" in sources[0] and "from dlcourse_keras.numpy_ref.perceptron import" in sources[1]
+    assert sources[2].startswith("## Exercises") and sources[-1] == "ex.summary()"
+    assert not any(s.startswith("## 1.") for s in sources)
+    with pytest.raises(ValueError, match="## Exercises"):
+        exercise_section(dict(nb, cells=nb["cells"][:5]))
 
 
 FILLED_00 = {  # question: (new source of its exercise cell, expected status)

@@ -25,6 +25,7 @@ import time
 from .._fileio import write_text_atomic
 from . import catalogue
 
+SECTION_HEADING = "## Exercises"
 SOLUTION_TAG = "solution"
 CLEARED_TAGS = ("exercise", "exercise-summary")
 EXERCISES_CALL = re.compile(r"""dl\.exercises\(\s*["']?(\d{1,2})["']?\s*\)""")
@@ -66,6 +67,39 @@ def student_copy(nb):
             cell["outputs"] = []
             cell["execution_count"] = None
     return copied
+
+
+def _is_h2(cell):
+    return cell.get("cell_type") == "markdown" and any(line.startswith("## ") for line in _source(cell).splitlines())
+
+
+def section_bounds(cells):
+    """``(start, end)``: the exercise section, from its ``## Exercises`` heading cell to the next
+    ``## `` heading (or the end).
+
+    Raises:
+        ValueError: there is no Markdown cell with that heading.
+    """
+    start = next((i for i, c in enumerate(cells) if c.get("cell_type") == "markdown"
+                  and any(line.strip() == SECTION_HEADING for line in _source(c).splitlines())), None)
+    if start is None:
+        raise ValueError(f"the notebook has no Markdown cell with the heading {SECTION_HEADING!r}.")
+    end = next((i for i in range(start + 1, len(cells)) if _is_h2(cells[i])), len(cells))
+    return start, end
+
+
+def setup_indices(cells):
+    """The indices of the code cells before the first ``## `` heading (the setup and import cells)."""
+    first = next((i for i, c in enumerate(cells) if _is_h2(c)), len(cells))
+    return [i for i in range(first) if cells[i].get("cell_type") == "code"]
+
+
+def exercise_section(nb):
+    """A copy of ``nb`` with only its setup cells and its exercise section: what a student who
+    jumps to the exercises runs (the section must need nothing else)."""
+    start, end = section_bounds(nb["cells"])
+    keep = setup_indices(nb["cells"]) + list(range(start, end))
+    return dict(copy.deepcopy(nb), cells=[copy.deepcopy(nb["cells"][i]) for i in keep])
 
 
 def write_workbooks(ids=None, out_dir="workbook", notebooks_dir=None):
@@ -347,5 +381,6 @@ def check_exit_code(report):
     return 0 if all_passed and not report["failed"] else 1
 
 
-__all__ = ["NotebookFileError", "check_exit_code", "check_notebooks", "format_table", "grade",
-           "read_student_notebook", "student_copy", "write_workbooks"]
+__all__ = ["NotebookFileError", "check_exit_code", "check_notebooks", "exercise_section", "format_table",
+           "grade", "read_student_notebook", "section_bounds", "setup_indices", "student_copy",
+           "write_workbooks"]

@@ -4,11 +4,7 @@ import math
 
 import keras
 
-
-def _check_units(units):
-    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-        raise ValueError(f"units={units!r} must be a positive integer.")
-    return units
+from ..validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="dlcourse_keras")
@@ -32,8 +28,8 @@ class BahdanauAttention(keras.layers.Layer):
     Softmax runs in float32 under mixed precision; outputs are cast back.
 
     Args:
-        units: size of the hidden layer of the scoring net (rows of ``W_q``, ``W_k``).
-            Default 128.
+        units: size of the hidden layer of the scoring net (columns of ``W_q``, ``W_k``),
+            an int >= 1. Default 128.
         **kwargs: base ``Layer`` arguments (``name``, ``dtype``...).
 
     Call arguments:
@@ -56,7 +52,7 @@ class BahdanauAttention(keras.layers.Layer):
 
     def __init__(self, units=128, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = check_int("units", units, low=1)
         self.supports_masking = True
 
     def build(self, input_shape):

@@ -14,15 +14,20 @@ search (:mod:`dlcourse_keras.models.decoding`).
 
 Text goes through ``keras.layers.TextVectorization`` with
 :func:`dlcourse_keras.text.standardize_text` (TF only: it uses ``tf.strings``); the text
-helpers (vocabulary, tokenizing, the split by source) live in :mod:`dlcourse_keras.text`. Taught in notebook 13 (translation).
+helpers (vocabulary, tokenizing, the split by source) live in :mod:`dlcourse_keras.text`,
+the sampled softmax in :mod:`dlcourse_keras.models.sampled_softmax`. Taught in notebook 13
+(translation).
 """
 
 import keras
 import numpy as np
 
 from ..layers.attention import BahdanauAttention
-from ..text import detokenize, make_vectorizer, standardize_text
+from ..text import check_texts, detokenize, make_vectorizer, standardize_text
+from ..validation import check_bool, check_int, check_number
 from .decoding import beam_search, greedy_decode
+# importable from here too, where notebook 13 and the tests found them first
+from .sampled_softmax import log_uniform_candidates, sampled_token_loss  # noqa: F401
 
 START, END = "[start]", "[end]"
 _CELLS = ("gru", "lstm")
@@ -32,86 +37,6 @@ _CELLS = ("gru", "lstm")
 def translation_loss():
     """Token cross-entropy from logits that ignores padding (id 0)."""
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer.")
-    return value
-
-
-def log_uniform_candidates(num_sampled, num_classes, seed, unique=False):
-    """Draws ``num_sampled`` class ids from the log-uniform (Zipf) distribution, statelessly.
-
-    ``P(k) = (log(k + 2) - log(k + 1)) / log(V + 1)`` for ``k = 0..V-1``: frequent words
-    (small ids, as :func:`~dlcourse_keras.text.build_vocabulary` orders them) are drawn
-    most often. This is ``tf.random.log_uniform_candidate_sampler`` with ``unique=False``,
-    but keyed by an explicit ``seed`` (two integers), so the same training step draws the
-    same words in a run that was interrupted and resumed.
-
-    Frequent ids come up again and again (3,000 draws over 8,000 ids hold about 1,200
-    different ones), and a repeated id only repeats work, so ``unique=True`` keeps each
-    id once, in the order of its first draw.
-
-    Returns:
-        ``(candidates, expected_count)``: the int64 ids (``num_sampled`` of them, or the
-        distinct ones) and a function of ids giving how often each is expected among the
-        candidates: ``num_sampled * P(id)``, or with ``unique`` the chance that it was drawn
-        at all, ``1 - (1 - P(id)) ** num_sampled`` (what ``tf.nn.sampled_softmax_loss``
-        takes as expected counts).
-    """
-    import tensorflow as tf
-
-    num_sampled = _positive_int("num_sampled", num_sampled)
-    num_classes = _positive_int("num_classes", num_classes)
-    log_range = np.log(num_classes + 1.0)
-    u = tf.random.stateless_uniform([num_sampled], seed=seed, dtype=tf.float64)
-    ids = tf.cast(tf.floor(tf.exp(u * log_range)), tf.int64) - 1
-    ids = tf.clip_by_value(ids, 0, num_classes - 1)
-    if unique:
-        ids = tf.unique(ids).y
-
-    def expected_count(k):
-        k = tf.cast(k, tf.float64)
-        p = (tf.math.log(k + 2.0) - tf.math.log(k + 1.0)) / log_range
-        count = -tf.math.expm1(num_sampled * tf.math.log1p(-p)) if unique else num_sampled * p
-        return tf.cast(count, tf.float32)
-
-    return ids, expected_count
-
-
-def sampled_token_loss(features, table, bias, targets, sampled_values):
-    """Sampled-softmax cross-entropy of each real (non-padding) target token, averaged.
-
-    The full loss normalises ``exp(e_y . f + b_y)`` over all ``V`` words, so each step
-    computes ``V`` logits per token; this one normalises over the true word and a shared
-    sample of words only, each logit corrected by ``-log(expected count)`` so the estimate
-    of the normaliser is consistent (Jean et al. 2015, "On Using Very Large Target
-    Vocabulary for Neural Machine Translation"; ``tf.nn.sampled_softmax_loss``). When the
-    sample is every word once (expected counts 1) it equals :func:`translation_loss`.
-
-    Args:
-        features: ``(B, T, d)`` vectors whose dot product with a row of ``table`` is a logit.
-        table: ``(V, d)`` output word vectors (the target embeddings when they are tied).
-        bias: ``(V,)`` output biases.
-        targets: ``(B, T)`` ids; 0 is padding and is left out of the mean.
-        sampled_values: ``(candidates, true_expected_count, sampled_expected_count)``.
-
-    Returns:
-        The mean loss over the real tokens (a scalar).
-    """
-    import tensorflow as tf
-
-    targets = tf.cast(targets, tf.int64)
-    real = tf.not_equal(targets, 0)
-    flat_features = tf.boolean_mask(tf.cast(features, tf.float32), real)
-    flat_targets = tf.boolean_mask(targets, real)[:, None]
-    losses = tf.nn.sampled_softmax_loss(
-        weights=tf.cast(table, tf.float32), biases=tf.cast(bias, tf.float32),
-        labels=flat_targets, inputs=flat_features, num_sampled=tf.size(sampled_values[0]),
-        num_classes=int(table.shape[0]), sampled_values=sampled_values,
-        remove_accidental_hits=True)
-    return tf.reduce_sum(losses) / tf.maximum(tf.cast(tf.size(losses), tf.float32), 1.0)
 
 
 def length_batches(inputs, targets, batch_size=64, seed=0):
@@ -130,12 +55,19 @@ def length_batches(inputs, targets, batch_size=64, seed=0):
     Args:
         inputs: ``(source_ids, target_in)`` from :meth:`Seq2SeqTranslator.training_arrays`.
         targets: ``target_out`` from the same call.
-        batch_size: sentences per batch. Default 64.
-        seed: seed of the tie-breaking and of the batch order. Default 0.
+        batch_size: sentences per batch, an int >= 1. Default 64.
+        seed: seed of the tie-breaking and of the batch order, an int >= 0. Default 0.
 
     Returns:
         A ``tf.data.Dataset`` of ``((source_ids, target_in), target_out)`` batches with
         shapes ``(B, S_batch)`` and ``(B, T_batch)``, for ``Model.fit``.
+
+    Example:
+
+    >>> ids = np.array([[5, 0, 0], [5, 6, 7], [5, 6, 0]])
+    >>> batches = length_batches((ids, ids), ids, batch_size=2, seed=0)
+    >>> sorted(b[1].shape for b in batches.as_numpy_iterator())
+    [(1, 3), (2, 2)]
     """
     import tensorflow as tf
 
@@ -144,8 +76,8 @@ def length_batches(inputs, targets, batch_size=64, seed=0):
     if not (len(source) == len(target_in) == len(target_out)) or len(source) == 0:
         raise ValueError(f"inputs and targets must hold the same, non-zero number of rows; got "
                          f"{len(source)}, {len(target_in)} and {len(target_out)}.")
-    batch_size = _positive_int("batch_size", batch_size)
-    rng = np.random.default_rng(seed)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     source_len = (source != 0).sum(axis=1)
     target_len = np.maximum((target_in != 0).sum(axis=1), (target_out != 0).sum(axis=1))
     order = np.lexsort((rng.random(len(source)), source_len, target_len))
@@ -198,7 +130,9 @@ class Seq2SeqTranslator(keras.Model):
             layer then costs ``embedding_dim`` instead of ``units`` (or ``2 * units``)
             multiply-adds per vocabulary word, and each word has one vector for reading
             and writing. Default False (a full ``Dense`` softmax layer).
-        sampled_softmax: if an integer ``k``, :meth:`train_step` computes the loss over
+        sampled_softmax: if an integer ``k`` (1 to ``V - 1``, where ``V`` counts the
+            target words with padding, ``[UNK]``, ``[start]`` and ``[end]``; drawing ``V``
+            or more would only be a slower full softmax), :meth:`train_step` computes the loss over
             the true word and the distinct words among ``k`` drawn per batch
             (:func:`log_uniform_candidates` with ``unique=True``,
             :func:`sampled_token_loss`) instead of all ``V`` words; validation,
@@ -208,36 +142,43 @@ class Seq2SeqTranslator(keras.Model):
             (the full softmax everywhere).
         **kwargs: base ``Model`` arguments (``name``...).
 
+    The weights are made by :meth:`build` when the model is made: their shapes depend on
+    the vocabularies and sizes only, not on the data.
+
     Example:
 
-    >>> model = Seq2SeqTranslator(build_vocabulary(english, 6000), build_vocabulary(french, 8000))
+    >>> english, french = ["I am cold.", "I am tired."], ["j'ai froid.", "je suis fatigué."]
+    >>> model = Seq2SeqTranslator(["i", "am", "cold", "tired", "."], ["j'", "ai", "froid", "je",
+    ...                           "suis", "fatigué", "."], embedding_dim=4, units=8)
     >>> model.compile("adam", translation_loss())
-    >>> model.fit(*model.training_arrays(english, french), epochs=10)
-    >>> model.translate(["I am cold."], method="beam")
+    >>> history = model.fit(*model.training_arrays(english, french), epochs=1, verbose=0)
+    >>> len(model.translate(["I am cold."], method="beam", max_length=5))
+    1
     """
 
     def __init__(self, source_vocabulary, target_vocabulary, embedding_dim=128, units=256,
                  attention=True, attention_units=None, cell="gru", max_source_length=16,
                  max_target_length=20, tie_embeddings=False, sampled_softmax=None, **kwargs):
         super().__init__(**kwargs)
+        vocabularies = {}
         for name, vocab in (("source_vocabulary", source_vocabulary),
                             ("target_vocabulary", target_vocabulary)):
-            if isinstance(vocab, str) or not vocab or not all(isinstance(t, str) and t for t in vocab):
-                raise ValueError(f"{name} must be a non-empty list of non-empty strings, "
-                                 f"got {str(vocab)[:60]!r}.")
+            vocabularies[name] = check_texts(vocab, name)
+            empty = [i for i, t in enumerate(vocabularies[name]) if not t]
+            if empty:
+                raise ValueError(f"{name}[{empty[0]}]='' must be a non-empty string.")
         if cell not in _CELLS:
             raise ValueError(f"cell={cell!r} must be one of {_CELLS}.")
-        for flag, value in (("attention", attention), ("tie_embeddings", tie_embeddings)):
-            if not isinstance(value, bool):
-                raise ValueError(f"{flag}={value!r} must be True or False.")
-        self.embedding_dim = _positive_int("embedding_dim", embedding_dim)
-        self.units = _positive_int("units", units)
-        self.attention_units = None if attention_units is None else _positive_int(
-            "attention_units", attention_units)
-        self.max_source_length = _positive_int("max_source_length", max_source_length)
-        self.max_target_length = _positive_int("max_target_length", max_target_length)
+        attention = check_bool("attention", attention)
+        tie_embeddings = check_bool("tie_embeddings", tie_embeddings)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim, low=1)
+        self.units = check_int("units", units, low=1)
+        self.attention_units = check_int("attention_units", attention_units, low=1, allow_none=True)
+        self.max_source_length = check_int("max_source_length", max_source_length, low=1)
+        self.max_target_length = check_int("max_target_length", max_target_length, low=1)
         self.use_attention = attention
         self.tie_embeddings = tie_embeddings
+        source_vocabulary, target_vocabulary = vocabularies.values()
         self.cell = cell
         self.source_vocabulary = [t for t in source_vocabulary if t not in ("", "[UNK]")]
         self.target_vocabulary = [t for t in target_vocabulary if t not in ("", "[UNK]", START, END)]
@@ -251,9 +192,8 @@ class Seq2SeqTranslator(keras.Model):
             standardize=standardize_text)
         self.target_tokens = ["", "[UNK]"] + target_tokens
         self.start_id, self.end_id = 2, 3
-        if sampled_softmax is not None:
-            sampled_softmax = _positive_int("sampled_softmax", sampled_softmax)
-        self.sampled_softmax = sampled_softmax
+        self.sampled_softmax = check_int("sampled_softmax", sampled_softmax, low=1,
+                                         high=len(self.target_tokens) - 1, allow_none=True)
 
         rnn = keras.layers.GRU if cell == "gru" else keras.layers.LSTM
         self.source_embedding = keras.layers.Embedding(
@@ -266,17 +206,43 @@ class Seq2SeqTranslator(keras.Model):
             self.attention = BahdanauAttention(self.attention_units or self.units, name="attention")
         if tie_embeddings:
             self.project = keras.layers.Dense(self.embedding_dim, use_bias=False, name="project")
-            self.output_bias = self.add_weight(shape=(len(self.target_tokens),), initializer="zeros",
-                                               name="output_bias")
         else:
             self.project = keras.layers.Dense(len(self.target_tokens), name="project")
-        # build every weight now, so a reloaded model can receive them
-        dummy = np.ones((1, 2), dtype="int32")
-        self((dummy, dummy))
+        # every weight now, from the sizes alone (no call on dummy data): count_params() and
+        # Keras's BackupAndRestore (resumable_callbacks) need a built model before fit()
+        self.build(((None, self.max_source_length), (None, self.max_target_length + 1)))
 
     def build(self, input_shape=None):
-        # the sub-layers build themselves in the first call (made at the end of __init__)
-        self.built = True
+        """Makes every weight: their shapes follow from the vocabularies and sizes alone.
+
+        Called by ``__init__``; a second call changes nothing.
+
+        Args:
+            input_shape: ``((batch, source length), (batch, target length))``; only its
+                form is checked (the lengths do not change any weight). Default None:
+                ``((None, max_source_length), (None, max_target_length + 1))``.
+        """
+        if self.built:
+            return
+        if input_shape is None:
+            input_shape = ((None, self.max_source_length), (None, self.max_target_length + 1))
+        if len(input_shape) != 2 or any(len(shape) != 2 for shape in input_shape):
+            raise ValueError(f"input_shape={input_shape!r} must be ((batch, source length), "
+                             "(batch, target length)).")
+        (batch, source_length), (_, target_length) = input_shape
+        embedded = self.embedding_dim
+        self.source_embedding.build((batch, source_length))
+        self.encoder.build((batch, source_length, embedded))
+        self.target_embedding.build((batch, target_length))
+        self.decoder.build((batch, target_length, embedded))
+        outputs = self.units
+        if self.use_attention:
+            self.attention.build([(batch, target_length, self.units), (batch, source_length, self.units)])
+            outputs += self.units                                        # [s_t; c_t]
+        self.project.build((batch, target_length, outputs))
+        if self.tie_embeddings:
+            self.output_bias = self.add_weight(shape=(len(self.target_tokens),), initializer="zeros",
+                                               name="output_bias")
 
     # --- the network
     def encode(self, source_ids):
@@ -373,8 +339,11 @@ class Seq2SeqTranslator(keras.Model):
 
     # --- data
     def source_ids(self, texts):
-        """Raw source strings -> int ids ``(N, max_source_length)``."""
-        return keras.ops.convert_to_numpy(self.source_vectorizer(list(texts))).astype("int32")
+        """Raw source strings (a list) -> int ids ``(N, max_source_length)``."""
+        texts = check_texts(texts, allow_empty=True)
+        if not texts:
+            return np.zeros((0, self.max_source_length), "int32")
+        return keras.ops.convert_to_numpy(self.source_vectorizer(texts)).astype("int32")
 
     def training_arrays(self, sources, targets):
         """Teacher-forcing arrays: ``((source_ids, target_in), target_out)``.
@@ -382,7 +351,7 @@ class Seq2SeqTranslator(keras.Model):
         ``target_in`` is ``[start] y_1 .. y_T`` and ``target_out`` is ``y_1 .. y_T [end]``:
         the decoder learns to predict each next word from the true previous ones.
         """
-        sources, targets = list(sources), list(targets)
+        sources, targets = check_texts(sources, "sources"), check_texts(targets, "targets")
         if len(sources) != len(targets):
             raise ValueError(f"{len(sources)} sources but {len(targets)} targets.")
         marked = [f"{START} {t} {END}" for t in targets]
@@ -408,27 +377,35 @@ class Seq2SeqTranslator(keras.Model):
         """Translates raw source strings.
 
         Args:
-            texts: list of source sentences.
+            texts: list of source sentences (not one string).
             method: ``"greedy"`` or ``"beam"``. Default ``"greedy"``.
-            beam_width: beams for ``"beam"``. Default 4.
-            length_penalty: exponent of the length normalisation for ``"beam"``. Default 1.0.
-            max_length: most target tokens. Default None (``max_target_length + 1``).
-            batch_size: sentences decoded together. Default 256.
+            beam_width: beams for ``"beam"``, an int >= 1. Default 4.
+            length_penalty: exponent of the length normalisation for ``"beam"``, a finite
+                number >= 0. Default 1.0.
+            max_length: most target tokens, an int >= 1. Default None
+                (``max_target_length + 1``).
+            batch_size: sentences decoded together, an int >= 1. Default 256.
             return_attention: also return, per sentence, the weights ``(T_out, S)``
                 over its source tokens (an attention model only). Default False.
 
         Returns:
             list of strings, or ``(strings, weights)`` with ``return_attention``.
+
+        Raises:
+            ValueError: a bad argument (named, with the value and what is allowed).
         """
-        if isinstance(texts, str):
-            raise ValueError("texts must be a list of strings, not one string.")
+        texts = check_texts(texts, allow_empty=True)
         if method not in ("greedy", "beam"):
             raise ValueError(f"method={method!r} must be 'greedy' or 'beam'.")
+        return_attention = check_bool("return_attention", return_attention)
         if return_attention and not self.use_attention:
             raise ValueError("return_attention=True needs a model built with attention=True.")
-        batch_size = _positive_int("batch_size", batch_size)
-        max_length = _positive_int("max_length", max_length or self.max_target_length + 1)
-        texts = list(texts)
+        batch_size = check_int("batch_size", batch_size, low=1)
+        max_length = check_int("max_length", max_length, low=1, allow_none=True)
+        if max_length is None:
+            max_length = self.max_target_length + 1
+        beam_width = check_int("beam_width", beam_width, low=1)
+        length_penalty = check_number("length_penalty", length_penalty, low=0)
         step = self._step_function()
         sentences, attention = [], []
         for begin in range(0, len(texts), batch_size):

@@ -109,9 +109,10 @@ def gru_forward(x, kernel, recurrent_kernel, bias, h0=None):
     ``h_t = z_t * h_{t-1} + (1 - z_t) * h~_t``.
 
     Keras twin: ``keras.layers.GRU(reset_after=False)``: gate blocks in the order z, r, h~,
-    and ``z_t`` weighs the *old* state (Cho et al. 2014 and many texts write
-    ``(1 - z_t) * h_{t-1} + z_t * h~_t``; the two differ only by the sign of ``z``'s
-    pre-activation).
+    and ``z_t`` weighs the *old* state, as in Cho et al. 2014 (eq. 7), who introduced the
+    GRU. The course notes write ``h_t = (1 - z_t) * h_{t-1} + z_t * h~_t``, the form of
+    Chung et al. 2014; the two differ only by the sign of ``z``'s pre-activation (the
+    notes' ``z_t`` is this function's ``1 - z_t``).
 
     Args:
         x: inputs ``(batch, time steps, features)``.

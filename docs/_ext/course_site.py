@@ -311,7 +311,7 @@ def _on_process_docstring(app, what, name, obj, options, lines):
 def _init_signature(app, what, name, obj, options, signature, return_annotation):
     # Keras layers and models define __new__(cls, *args, **kwargs), which autodoc would show
     # instead of the arguments __init__ documents
-    if what != "class" or signature != "(*args, **kwargs)" or "__init__" not in vars(obj):
+    if what != "class" or signature != "(*args, **kwargs)":
         return None
     import inspect
 
@@ -319,9 +319,28 @@ def _init_signature(app, what, name, obj, options, signature, return_annotation)
     return str(inspect.Signature(params)), return_annotation
 
 
-def _always_reread_landing_page(app, env, added, changed, removed):
-    # it shows the catalogue, reports/latest/report.json and whether exercises.md exists,
-    # none of which Sphinx tracks as a dependency
+def landing_page_inputs(srcdir, report_path=REPORT):
+    """A digest of what the landing page shows that Sphinx does not track: the catalogue,
+    ``reports/latest/report.json`` and whether the exercises page exists."""
+    import hashlib
+
+    from dlcourse_keras.course import catalogue
+
+    digest = hashlib.sha256()
+    for path in (catalogue.__file__, report_path):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                digest.update(f.read())
+        digest.update(b"\0")
+    digest.update(repr(sorted(n for n in os.listdir(srcdir) if n.startswith("exercises."))).encode())
+    return digest.hexdigest()
+
+
+def _reread_landing_page_when_its_inputs_change(app, env, added, changed, removed):
+    inputs = landing_page_inputs(app.srcdir)
+    if getattr(env, "course_site_landing_inputs", None) == inputs:
+        return []
+    env.course_site_landing_inputs = inputs
     return ["index"]
 
 
@@ -335,7 +354,7 @@ def _own_version():
 def setup(app):
     app.add_config_value("site_verbatim_docstrings", {}, "env")
     app.connect("builder-inited", _on_builder_inited)
-    app.connect("env-get-outdated", _always_reread_landing_page)
+    app.connect("env-get-outdated", _reread_landing_page_when_its_inputs_change)
     app.connect("source-read", _on_source_read)
     app.connect("autodoc-process-signature", _init_signature)
     # after napoleon (priority 500), so the literal block is what autodoc renders
