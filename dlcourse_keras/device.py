@@ -93,9 +93,12 @@ def select_strategy(devices=None, use_tpu="auto"):
 
     Example:
 
+    >>> import keras
     >>> strategy = select_strategy()
     >>> with strategy.scope():
     ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> strategy.num_replicas_in_sync >= 1
+    True
     """
     if isinstance(use_tpu, (bool, np.bool_)):
         use_tpu = bool(use_tpu)  # np.True_ too: the checks below test `use_tpu is True`

@@ -82,13 +82,19 @@ def distributed_fit(build_model, dataset, epochs, strategy=None, verbose=1):
 
     Example:
 
-    >>> strategy = dl.device.select_strategy()          # honours TF_CONFIG on a cluster
+    >>> import keras, numpy as np, tensorflow as tf
+    >>> from dlcourse_keras.device import select_strategy
+    >>> strategy = select_strategy()          # honours TF_CONFIG on a cluster
     >>> def build_model():
     ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     ...     model.compile(optimizer="adam", loss="mse")
     ...     return model
+    >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    >>> y = x.sum(axis=1, keepdims=True)
     >>> data = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
-    >>> model, history = distributed_fit(build_model, data, epochs=5, strategy=strategy)
+    >>> model, history = distributed_fit(build_model, data, epochs=2, strategy=strategy, verbose=0)
+    >>> len(history["loss"])
+    2
     """
     import keras
 

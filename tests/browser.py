@@ -10,6 +10,7 @@ What it gives a test:
   (network requests) and browser logs (console messages) switched on.
 * :meth:`Browser.open` -- loads a page, waits for it, and returns a :class:`PageLog`: every
   request the page made, every failed one, every console error.
+* :meth:`Browser.collect` -- the same for what the page did afterwards (cells run in JupyterLab).
 * :meth:`Browser.screenshot` -- a PNG of the whole page.
 
 Example (a JupyterLab test would pass its own server's URL to ``open``)::
@@ -135,8 +136,11 @@ class PageLog:
         return [u for u in self.requests if not is_local(u)]
 
 
-def _network_events(entries):
-    requests, failures, urls = [], [], {}
+def _network_events(entries, urls=None):
+    """Requests and failures in DevTools log ``entries``; ``urls`` maps request ids to URLs and
+    is filled in, so that a later batch can name a request that started in an earlier one."""
+    requests, failures = [], []
+    urls = {} if urls is None else urls
     for entry in entries:
         message = json.loads(entry["message"])["message"]
         method, params = message["method"], message.get("params", {})
@@ -164,11 +168,27 @@ class Browser:
 
     def __init__(self, driver):
         self.driver = driver
+        self._urls = {}  # DevTools request id -> URL, across open() and collect()
 
     def drain_logs(self):
         """Reads and discards the logs gathered so far (e.g. the start page's)."""
         self.driver.get_log("performance")
         self.driver.get_log("browser")
+
+    def collect(self, url=None):
+        """What the page on show did since the last :meth:`open` or :meth:`collect`.
+
+        For pages that keep working after they loaded (a JupyterLab session running cells).
+
+        Args:
+            url: the label of the returned log. Default: the page's current URL.
+
+        Returns:
+            A :class:`PageLog` whose ``seconds`` is 0.
+        """
+        requests, failures = _network_events(self.driver.get_log("performance"), self._urls)
+        console = [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        return PageLog(url or self.driver.current_url, requests, failures, console, 0.0)
 
     def wait_for(self, script, timeout=10.0, poll=0.05):
         """Polls the JavaScript expression ``script`` until it is truthy.
@@ -208,7 +228,7 @@ class Browser:
             raise TimeoutError(f"{url}: not ready after {timeout} s ({ready})")
         seconds = time.monotonic() - start
         time.sleep(settle)
-        requests, failures = _network_events(self.driver.get_log("performance"))
+        requests, failures = _network_events(self.driver.get_log("performance"), self._urls)
         console = [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
         return PageLog(url, requests, failures, console, seconds)
 

@@ -509,3 +509,26 @@ def test_the_blank_is_reachable_as_dl_course_exercises_blank_in_a_fresh_interpre
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False"]  # the exercises do not load Keras until a check needs it
+
+
+def test_mutation_check_compares_plain_objects_by_their_attributes():
+    """A deep copy of an unchanged object is not "changed in place"; a changed attribute is."""
+    import copy
+
+    import numpy as np
+
+    from dlcourse_keras.course.exercises.compare import arrays_equal
+
+    class Net:
+        def __init__(self):
+            self.weights = [np.ones((2, 2))]
+            self.rate = 0.1
+
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert arrays_equal(net, twin)
+    twin.weights[0][0, 0] = 5.0
+    assert not arrays_equal(net, twin)
+    twin = copy.deepcopy(net)
+    twin.rate = 0.2
+    assert not arrays_equal(net, twin)

@@ -74,7 +74,7 @@ def load_tabular(name, quiet=False):
 
     Example:
 
-    >>> table = load_tabular("breast_cancer")
+    >>> table = load_tabular("breast_cancer", quiet=True)
     >>> table.x.shape
     (569, 30)
     """

@@ -167,6 +167,11 @@ def arrays_equal(a, b):
             return len(a) == len(b) and all(arrays_equal(x, y) for x, y in zip(a, b))
         if isinstance(a, dict) and isinstance(b, dict):
             return a.keys() == b.keys() and all(arrays_equal(a[k], b[k]) for k in a)
+        if (type(a) is type(b) and type(a).__eq__ is object.__eq__
+                and hasattr(a, "__dict__") and hasattr(b, "__dict__")):
+            # a plain object (an MLP, a Perceptron) compared by identity would always look
+            # "changed" against its deep copy: compare its attributes instead
+            return arrays_equal(vars(a), vars(b))
         return bool(a == b)
     except Exception:  # noqa: BLE001 (objects without a usable ==)
         return True
