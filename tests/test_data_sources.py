@@ -299,7 +299,8 @@ def test_fetch_with_a_bad_name_and_status_of_every_entry(offline_env):
     rows = data.list_datasets(allow_network=False)
     assert [r["name"] for r in rows] == list(data.DATASETS)
     assert {r["name"] for r in rows if r["available"]} == {"iris", "wine", "breast_cancer", "diabetes",
-                                                            "digits", "mnist_5k"}
+                                                            "digits", "mnist_5k", "glove_6b_50d",
+                                                            "imdb_train_text"}
 
 
 def test_sources_are_declared_and_handled_generically():

