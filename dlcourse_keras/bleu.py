@@ -1,7 +1,7 @@
 """BLEU, the standard score of machine translation, through ``sacrebleu``.
 
 Corpus BLEU (Papineni et al. 2002) compares n-grams of the system's output with those
-of one or more human references:
+of one or more human references::
 
     p_n  = sum over sentences of clipped n-gram matches / sum of hypothesis n-grams
     BP   = 1 if c > r else exp(1 - r / c)   (c: hypothesis length, r: closest reference length)

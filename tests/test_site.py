@@ -175,6 +175,44 @@ def test_verbatim_docstrings_expire_once_fixed():
     assert "pkg.f" in message and "delete its entry" in message
 
 
+def _public_modules():
+    package = os.path.join(ROOT, "dlcourse_keras")
+    return {n[:-3] if n.endswith(".py") else n for n in os.listdir(package)
+            if not n.startswith(("_", ".")) and (n.endswith(".py") or os.path.isfile(os.path.join(package, n, "__init__.py")))}
+
+
+def test_api_reference_has_a_page_for_every_public_module_but_the_course_machinery(tmp_path):
+    modules = [m for m, _, _ in course_site.api_modules()]
+    assert len(modules) == len(set(modules))
+    assert set(modules) == _public_modules() - set(course_site.API_EXCLUDED)
+    assert {"word_vectors", "bootstrap", "text_splits", "plots", "device"} <= set(modules)
+    assert set(course_site.API_EXCLUDED) == {"course"}
+    course_site.write_api_pages(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == sorted(["index.md"] + [f"{m}.rst" for m in modules])
+    index = (tmp_path / "index.md").read_text()
+    for m in modules:
+        assert f"[`dlcourse_keras.{m}`]({m}.rst)" in index and f"\n{m}\n" in index
+
+
+def test_a_new_module_gets_an_api_page_without_being_listed(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_private.py").write_text("")
+    (package / "listed.py").write_text('"""Listed."""')
+    (package / "new_thing.py").write_text('"""Does a new thing.\n\nMore text."""')
+    (package / "sub" / "__init__.py").write_text('"""A subpackage."""')
+    (package / "machinery.py").write_text("")
+    found = course_site.api_modules(str(package), known=(("listed", "Listed", "listed one"),),
+                                    excluded={"machinery": "documented elsewhere"})
+    assert found == [("listed", "Listed", "listed one"), ("new_thing", "New thing", "Does a new thing."),
+                     ("sub", "Sub", "A subpackage.")]
+    with pytest.raises(ValueError, match="gone"):
+        course_site.api_modules(str(package), known=(("gone", "Gone", "x"),), excluded={})
+    with pytest.raises(ValueError, match="missing"):
+        course_site.api_modules(str(package), known=(), excluded={"missing": "x"})
+
+
 def test_readme_package_table_names_only_homes_that_exist_and_every_subpackage():
     import re
 
@@ -289,7 +327,7 @@ def test_site_has_every_notebook_guide_and_api_page(site):
     for nb in catalogue.NOTEBOOKS:
         assert f"notebooks/{nb.filename[:-6]}.html" in pages
     for name in ("index", "running", "data", "long-trainings", "versions", "contributing", "search",
-                 "api/index", *(f"api/{m}" for m, _, _ in course_site.API_MODULES)):
+                 "api/index", *(f"api/{m}" for m, _, _ in course_site.api_modules())):
         assert f"{name}.html" in pages, name
     assert os.path.isfile(os.path.join(site, "_static", "mathjax", "tex-chtml.js"))
 

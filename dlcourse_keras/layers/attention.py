@@ -13,7 +13,7 @@ class BahdanauAttention(keras.layers.Layer):
 
     Formula (Bahdanau, Cho and Bengio 2015, "Neural Machine Translation by Jointly
     Learning to Align and Translate"), for query ``s_i`` (a decoder state) and keys
-    ``h_j`` (the encoder's outputs, which are also the values):
+    ``h_j`` (the encoder's outputs, which are also the values)::
 
         e_ij = v^T tanh(W_q s_i + W_k h_j)
         a_ij = exp(e_ij) / sum_j' exp(e_ij')      (padded positions j excluded)

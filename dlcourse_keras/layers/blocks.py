@@ -263,12 +263,20 @@ def inception_parameter_count(channels, filters_1x1, filters_3x3_reduce, filters
     """Parameters of an :class:`InceptionModule` on ``channels`` input channels, by the formula.
 
     Args:
-        channels: input channels ``c``.
-        filters_1x1, filters_3x3_reduce, filters_3x3, filters_5x5_reduce, filters_5x5,
-            filters_pool_proj: as in :class:`InceptionModule`.
+        channels: input channels ``c``, an int >= 1. Required.
+        filters_1x1: ``f1``, channels of the 1x1 branch, an int >= 1. Required.
+        filters_3x3_reduce: ``f3r``, 1x1 channels before the 3x3, an int >= 1. Required.
+        filters_3x3: ``f3``, channels of the 3x3 branch, an int >= 1. Required.
+        filters_5x5_reduce: ``f5r``, 1x1 channels before the 5x5, an int >= 1. Required.
+        filters_5x5: ``f5``, channels of the 5x5 branch, an int >= 1. Required.
+        filters_pool_proj: ``fp``, 1x1 channels after the max-pooling, an int >= 1. Required.
 
     Returns:
-        ``(c+1) f1 + (c+1) f3r + (9 f3r+1) f3 + (c+1) f5r + (25 f5r+1) f5 + (c+1) fp``.
+        The count ``(c+1) f1 + (c+1) f3r + (9 f3r+1) f3 + (c+1) f5r + (25 f5r+1) f5 + (c+1) fp``
+        (weights and biases of the six convolutions), an int.
+
+    Raises:
+        ValueError: an argument is not an int >= 1.
 
     Example:
 

@@ -1,6 +1,6 @@
 """Inference for sequence models: greedy decoding and beam search, batched.
 
-Both work with any one-step model given as a function
+Both work with any one-step model given as a function::
 
     step_fn(tokens, state) -> (log_probs, new_state, extra)
 
@@ -157,12 +157,12 @@ def beam_search(step_fn, state, batch_size, start_id, end_id, max_length, beam_w
     At each step every kept sequence (beam) is extended by every token; of the
     ``k * V`` candidates the ``k`` with the highest total log-probability
     ``sum_t log p(y_t | y_<t, x)`` survive. A beam that has produced ``end_id`` stays
-    as it is. At the end the beams are ranked by the length-normalised score
+    as it is. At the end the beams are ranked by the length-normalised score::
 
         score(y) = sum_t log p(y_t | y_<t, x) / |y| ** length_penalty
 
-    (``length_penalty`` 0: raw log-probability, which favours short outputs; 1: mean
-    log-probability per token). Of equal scores the candidate with the lower beam and
+    where ``|y|`` is the length of ``y`` (``length_penalty`` 0: raw log-probability, which
+    favours short outputs; 1: mean log-probability per token). Of equal scores the candidate with the lower beam and
     token index wins, as ``argmax`` does in greedy decoding: width 1 is greedy decoding,
     ties included.
 
@@ -170,10 +170,13 @@ def beam_search(step_fn, state, batch_size, start_id, end_id, max_length, beam_w
         step_fn: the one-step model (see the module docstring).
         state: its initial state, first axis ``batch_size``; it is repeated per beam.
         batch_size: number of inputs ``N``, an int >= 1.
-        start_id, end_id, max_length, pad_id: as in :func:`greedy_decode`.
+        start_id: token fed at the first step, an id of the vocabulary.
+        end_id: token that ends a sequence, an id of the vocabulary.
+        max_length: most tokens generated per sequence (the end token included), an int >= 1.
         beam_width: beams ``k`` kept per input, an int >= 1. Default 4.
         length_penalty: exponent ``alpha`` of the length normalisation, a finite number
             >= 0. Default 1.0.
+        pad_id: token written after a sequence has ended. Default 0.
 
     Returns:
         ``(tokens, extras, scores)``: the best sequence per input ``(N, T)`` (padded

@@ -1,7 +1,7 @@
 """An encoder-decoder (sequence-to-sequence) translator, with or without attention.
 
 The encoder reads the source sentence ``x_1..x_S`` into hidden states ``h_1..h_S``; the
-decoder is a language model of the target conditioned on them:
+decoder is a language model of the target conditioned on them::
 
     p(y | x) = prod_t p(y_t | y_<t, x)
 

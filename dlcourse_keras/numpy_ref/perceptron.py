@@ -81,13 +81,17 @@ class Perceptron:
             bias uniformly from [-0.5, 0.5] and shuffles the samples every epoch with
             ``np.random.default_rng(seed)``.
 
-    Attributes (after ``fit``):
-        weights_, bias_: the learned ``w`` (shape ``(features,)``) and ``b``.
-        history: dict of per-epoch lists, recorded at the end of each epoch:
+    Raises:
+        ValueError: a bad ``learning_rate``, ``max_epochs`` or ``seed``.
+
+    Attributes:
+        weights_: the learned ``w``, shape ``(features,)``; None before ``fit``.
+        bias_: the learned ``b``, a float; None before ``fit``.
+        history: dict of per-epoch lists, recorded by ``fit`` at the end of each epoch:
             ``"weights"`` (copies of ``w``), ``"bias"``, ``"errors"`` (mistakes, i.e. updates,
             made during the epoch).
-        converged_: True if an epoch ended with zero mistakes.
-        n_epochs_: number of epochs run.
+        converged_: True once ``fit`` ends an epoch with zero mistakes.
+        n_epochs_: number of epochs ``fit`` ran.
 
     Example:
         >>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -25,7 +25,10 @@ UNITS = (
     ("IV", "Convolutional networks", ("08", "09", "10")),
     ("V", "Recurrent and recursive networks", ("11", "12", "13")),
 )
-# Modules documented in the API reference, in this order: (module, title, one-line summary).
+PACKAGE = os.path.join(ROOT, "dlcourse_keras")
+# Title and one-line summary of the API pages, in the reference's order: (module, title, summary).
+# Every public module of the package gets a page (api_modules): one missing here comes after
+# these, titled from its name and summarised by its docstring's first line, so none is forgotten.
 API_MODULES = (
     ("layers", "Layers", "teaching versions of Keras layers and CNN blocks"),
     ("models", "Models", "model subclasses, builders and decoders"),
@@ -35,8 +38,20 @@ API_MODULES = (
     ("data", "Data", "the registry, verified sources, loaders and pipelines"),
     ("numpy_ref", "NumPy references", "from-scratch NumPy code that teaches and checks"),
     ("text", "Text", "vectorizers, splits and tokenizing for notebooks 12 and 13"),
+    ("text_splits", "Text splits", "fixed, seeded splits of a corpus: stratified or by source sentence"),
+    ("word_vectors", "Word vectors", "pretrained word vectors as an Embedding layer's starting point"),
     ("bleu", "BLEU", "corpus and sentence BLEU"),
+    ("bootstrap", "Bootstrap", "a paired bootstrap: is model A really more accurate than model B?"),
+    ("plots", "Plots", "Matplotlib helpers used across the notebooks"),
+    ("device", "Device", "strategy and mixed-precision selection, the machine's description"),
+    ("distribute", "Distributed training", "a custom training loop under any tf.distribute strategy"),
+    ("seeding", "Seeding", "one call that makes a run repeatable"),
+    ("registration", "Registration", "makes the package's Keras objects known to Keras's loader"),
+    ("testing", "Testing", "the contract test for custom Keras layers"),
+    ("validation", "Validation", "the argument checks every module shares"),
 )
+# Public modules with no API page: (module -> where they are documented instead).
+API_EXCLUDED = {"course": "the course machinery: the guides (running.md, exercises.md) describe it"}
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 LOCAL_BADGE = "/_static/colab-badge.svg"
 EXERCISES_MARKER = "EXERCISES_IF_PRESENT"
@@ -202,6 +217,45 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
+def _summary(path):
+    import ast
+
+    with open(path, encoding="utf-8") as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+    return doc.strip().split("\n\n")[0].replace("\n", " ")
+
+
+def api_modules(package=PACKAGE, known=API_MODULES, excluded=API_EXCLUDED):
+    """Every public module of ``package`` as ``(module, title, summary)``, in reference order.
+
+    Args:
+        package: the package's folder. Default the ``dlcourse_keras`` beside ``docs/``.
+        known: ``(module, title, summary)`` of the listed modules, in their order. Default
+            ``API_MODULES``.
+        excluded: module -> where it is documented instead, for modules with no page.
+            Default ``API_EXCLUDED``.
+
+    Returns:
+        A list: the ``known`` entries, then every other public module (its name made a
+        title, its docstring's first paragraph the summary), sorted by name.
+
+    Raises:
+        ValueError: ``known`` or ``excluded`` names a module the package does not have.
+    """
+    found = sorted(m.name for m in pkgutil.iter_modules([package]) if not m.name.startswith("_"))
+    gone = [m for m, _, _ in known if m not in found] + [m for m in excluded if m not in found]
+    if gone:
+        raise ValueError(f"the API reference lists modules {package} does not have: {gone}")
+    listed = {m for m, _, _ in known} | set(excluded)
+    modules = list(known)
+    for name in found:
+        if name not in listed:
+            path = os.path.join(package, name, "__init__.py")
+            path = path if os.path.isfile(path) else os.path.join(package, name + ".py")
+            modules.append((name, name.replace("_", " ").capitalize(), _summary(path)))
+    return modules
+
+
 def api_page(module, title):
     """reStructuredText for one API page: the module's docstring, then each public submodule."""
     import importlib
@@ -223,8 +277,10 @@ def api_page(module, title):
     return "\n".join(lines)
 
 
-def write_api_pages(api_dir, modules=API_MODULES):
-    """Writes ``api/index.md`` and one ``api/<module>.rst`` per entry of ``modules``."""
+def write_api_pages(api_dir, modules=None):
+    """Writes ``api/index.md`` and one ``api/<module>.rst`` per entry of ``modules``
+    (default: :func:`api_modules`, every public module)."""
+    modules = api_modules() if modules is None else modules
     os.makedirs(api_dir, exist_ok=True)
     wanted = {"index.md"} | {f"{m}.rst" for m, _, _ in modules}
     for name in os.listdir(api_dir):
@@ -235,7 +291,7 @@ def write_api_pages(api_dir, modules=API_MODULES):
              "(`import dlcourse_keras as dl`) and reach each module as an attribute, as in "
              "Keras: `dl.layers.TeachingLSTM`, `dl.models.beam_search`, `dl.data.load_mnist`.",
              "", "| module | what |", "|---|---|"]
-    index += [f"| [`dlcourse_keras.{m}`]({m}.rst) | {s} |" for m, _, s in modules]
+    index += [f"| [`dlcourse_keras.{m}`]({m}.rst) | {_cell(s)} |" for m, _, s in modules]
     index += ["", "```{toctree}", ":hidden:", ""] + [m for m, _, _ in modules] + ["```", ""]
     _write_if_changed(os.path.join(api_dir, "index.md"), "\n".join(index))
     for module, title, _ in modules:
