@@ -15,7 +15,7 @@ class NotebookInfo:
     """One notebook of the course.
 
     Args:
-        id: two-digit id, stable across versions (``"00"``..``"13"``).
+        id: two-digit id, stable across versions, ``"00"`` to ``"13"``.
         slug: file-name part after the id.
         title: human title.
         topics: short list of what it teaches.
@@ -71,7 +71,10 @@ NOTEBOOKS = (
                   "warmup", "gradient clipping")),
     NotebookInfo("08", "convolutions", "Convolutions and pooling",
                  ("sliding dot product and edge detection", "padding, stride, output size", "pooling",
-                  "why not an MLP", "backprop through conv and max-pool", "learned filters and feature maps")),
+                  "why not an MLP: the infinitely strong prior", "backprop through conv and max-pool",
+                  "direct vs im2col vs FFT", "dilated, transposed, depthwise-separable",
+                  "structured per-pixel output", "learned filters and feature maps",
+                  "the notes' errata")),
     NotebookInfo("09", "cnn_architectures", "CNN architectures",
                  ("LeNet-5 traced", "parameters vs image size", "AlexNet, VGG, Inception, ResNet blocks",
                   "receptive fields", "Fashion-MNIST case study", "augmentation, error analysis"),
@@ -81,16 +84,23 @@ NOTEBOOKS = (
                   "random and self-supervised features", "negative transfer", "VGG16 base offline"),
                  "optional"),
     NotebookInfo("11", "recurrent_networks", "Recurrent networks",
-                 ("unfolding", "BPTT by hand vs GradientTape", "SimpleRNN, LSTM, GRU cells vs Keras",
+                 ("why not an MLP on sequences", "unfolding", "BPTT by hand vs GradientTape",
+                  "many-to-one, many-to-many: Keras shapes", "SimpleRNN, LSTM, GRU cells vs Keras",
                   "long-term dependencies measured", "bidirectional and deep RNNs",
-                  "echo state networks and leaky units", "recursive nets and explicit memory")),
+                  "encoder-decoder in brief", "echo state networks and leaky units",
+                  "recursive nets and explicit memory")),
     NotebookInfo("12", "lstm_sentiment", "LSTM sentiment analysis",
-                 ("TextVectorization and embeddings", "masking",
-                  "LSTM/GRU/bidirectional/CNN/fastText vs bag of words",
-                  "pretrained knowledge: GloVe vectors and IMDB pretraining", "error analysis",
+                 ("a fixed stratified split", "TextVectorization and a bag-of-words baseline",
+                  "one-hot vs embeddings", "LSTM/GRU/bidirectional/CNN/fastText vs the baseline",
+                  "pretrained knowledge: GloVe vectors and IMDB pretraining",
+                  "a paired bootstrap", "10-fold cross-validation", "padding and masking",
+                  "error analysis", "other domains without retraining",
                   "raw-string model saved and reloaded"), "optional"),
     NotebookInfo("13", "translation", "Encoder-decoder translation",
-                 ("teacher forcing", "inference loop", "attention", "BLEU"), "recommended"),
+                 ("Tatoeba sentence pairs", "encoder-decoder and teacher forcing", "Bahdanau attention",
+                  "greedy decoding and beam search", "BLEU, also by source length",
+                  "attention heat maps as alignments", "error analysis", "saving the translator",
+                  "from encoder-decoders to Transformers"), "recommended"),
 )
 
 _BY_ID = {nb.id: nb for nb in NOTEBOOKS}
