@@ -69,9 +69,8 @@ class Perceptron:
     (the boundary moves toward it), -1 for a false positive (it moves away). Counting a point on
     the line as a mistake means a converged boundary passes through no training point.
     Training stops after the first epoch without a mistake (``converged_`` becomes True) or
-    after ``max_epochs``. By the perceptron
-    convergence theorem this happens in finitely many updates when the classes are linearly
-    separable; on XOR it never happens.
+    after ``max_epochs``. By the perceptron convergence theorem this happens in finitely many
+    updates when the classes are linearly separable; on XOR it never happens.
 
     Args:
         learning_rate: step size ``lr`` of the update rule, > 0. Default 0.1.
