@@ -44,10 +44,11 @@ def notebooks(path):
     return {p.name: p for p in sorted(path.glob("[0-9][0-9]_*.ipynb"))}
 
 
-def compare(a, b, max_lines):
+def compare(a, b, max_lines, any_code=False):
     cells_a = [c for c in json.loads(a.read_text())["cells"] if c["cell_type"] == "code"]
     cells_b = [c for c in json.loads(b.read_text())["cells"] if c["cell_type"] == "code"]
-    if [c["source"] for c in cells_a] != [c["source"] for c in cells_b]:
+    if len(cells_a) != len(cells_b) or (
+            not any_code and [c["source"] for c in cells_a] != [c["source"] for c in cells_b]):
         return None
     printing = differing = 0
     shown = []
@@ -69,15 +70,17 @@ def main(argv=None):
     parser.add_argument("a")
     parser.add_argument("b")
     parser.add_argument("--lines", type=int, default=6, help="differing lines shown per notebook (default 6)")
+    parser.add_argument("--any-code", action="store_true",
+                        help="compare cell by cell even where the code changed (same number of code cells)")
     args = parser.parse_args(argv)
     left, right = notebooks(args.a), notebooks(args.b)
     common = sorted(set(left) & set(right))
     if not common:
         sys.exit(f"no notebook file name is in both {args.a} and {args.b}")
     for name in common:
-        result = compare(left[name], right[name], args.lines)
+        result = compare(left[name], right[name], args.lines, args.any_code)
         if result is None:
-            print(f"{name}: the code differs between the two runs; not compared")
+            print(f"{name}: the code differs between the two runs; not compared (see --any-code)")
             continue
         printing, differing, shown = result
         print(f"{name}: {differing} of {printing} printing code cells differ")

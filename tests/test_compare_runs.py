@@ -47,3 +47,10 @@ def test_no_common_notebook_is_an_error(tmp_path):
     _notebook(tmp_path / "b" / "02_y.ipynb", ["1\n"])
     with pytest.raises(SystemExit, match="no notebook file name is in both"):
         compare_runs.main([str(tmp_path / "a"), str(tmp_path / "b")])
+
+
+def test_any_code_compares_cells_whose_code_changed(tmp_path):
+    a = _notebook(tmp_path / "a.ipynb", ["1\n", "2\n"])
+    b = _notebook(tmp_path / "b.ipynb", ["1\n", "3\n"], source=("print(x)", "print(w)", "z = 1"))
+    printing, differing, shown = compare_runs.compare(a, b, 5, any_code=True)
+    assert (printing, differing) == (2, 1) and shown == [(1, "2", "3")]
