@@ -137,6 +137,7 @@ def assert_notebook_layout(notebook_id):
         assert "solution" in _tags(solution), f"q{k}: a solution cell follows"
         meta = solution["metadata"]
         assert meta.get("jupyter", {}).get("source_hidden") is True and meta.get("cellView") == "form"
+        assert meta["jupyter"].get("outputs_hidden") is True, f"q{k}: the solution's output, which shows the answer, is folded too"
         lines = _source(solution).splitlines()
         assert lines[0] == f"#@title Solution {k}"
         assert f"result = ex.q{k}.check(" in _source(solution) and "assert result, result" in lines

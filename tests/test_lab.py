@@ -67,6 +67,8 @@ INSPECT = CELLS + """.map(c => {
     prompt: (c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim(),
     editor: visible(c.querySelector('.jp-InputArea-editor')),
     placeholder: visible(c.querySelector('.jp-InputPlaceholder')),
+    outputPlaceholder: !!c.querySelector('.jp-OutputPlaceholder'),
+    outputsVisible: outputs.some(visible),
     text: outputs.map(o => o.innerText).join('\\n'),
     mimes: outputs.map(o => o.getAttribute('data-mime-type')),
     strong: markdown.flatMap(o => Array.from(o.querySelectorAll('strong')).map(s => s.textContent)),
@@ -413,7 +415,10 @@ def test_teacher_solution_cells_are_folded(teacher):
     for i in solutions:
         assert teacher["cells"][i]["metadata"]["jupyter"]["source_hidden"] is True
         assert found[i]["placeholder"] and not found[i]["editor"], (i, found[i])
-        assert "passed" in found[i]["text"], (i, found[i]["text"])  # its committed output stays in view
+        # its committed output names the answer, so it is folded too (and kept in the file)
+        assert teacher["cells"][i]["metadata"]["jupyter"]["outputs_hidden"] is True
+        assert found[i]["outputPlaceholder"] and not found[i]["outputsVisible"], (i, found[i])
+        assert any("passed" in "".join(o.get("data", {}).get("text/plain", "")) for o in teacher["cells"][i]["outputs"])
     shown = [i for i, c in enumerate(teacher["cells"])
              if c["cell_type"] == "code" and "solution" not in _tags(c)]
     assert [i for i in shown if found[i]["placeholder"] or not found[i]["editor"]] == []

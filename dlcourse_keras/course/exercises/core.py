@@ -40,7 +40,8 @@ cell tagged ``exercise-setup`` (``from dlcourse_keras.course.exercises import __
 uses the blank, and ``ex = dl.exercises("NN")``); per exercise a Markdown cell with the task, a
 code cell tagged ``exercise`` with the stub and ``ex.qK.check(answer)`` (its committed output
 says "not attempted"), and a hidden cell tagged ``solution`` (metadata
-``{"jupyter": {"source_hidden": true}, "cellView": "form", "tags": ["solution"]}``, first line
+``{"jupyter": {"source_hidden": true, "outputs_hidden": true}, "cellView": "form", "tags":
+["solution"]}``: code and output folded, since the output shows the answer; first line
 ``#@title Solution K``) that defines the answer, runs ``result = ex.qK.check(answer)`` and
 ``assert result, result``. The stub cell must run as it is (a def whose body is ``...``, or
 ``answer = ____``), use only names made by the setup/imports cells and the exercise-setup cell,
