@@ -5,6 +5,7 @@ import json
 import re
 
 from dlcourse_keras.course.catalogue import get_notebook, notebooks_dir
+from dlcourse_keras.course.workbook import section_bounds
 
 # what a number copied from an output looks like: an accuracy with three decimals (0.693),
 # a spread (±0.026) or a signed difference in points (+5.7, -0.8, with a minus sign too)
@@ -15,14 +16,8 @@ def lesson_markdown(path):
     """(index, text) of the markdown cells before the '## Exercises' heading."""
     with open(path, encoding="utf-8") as f:
         cells = json.load(f)["cells"]
-    out = []
-    for i, cell in enumerate(cells):
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and "## Exercises" in text.splitlines():
-            break
-        if cell["cell_type"] == "markdown":
-            out.append((i, text))
-    return out
+    start, _ = section_bounds(cells)
+    return [(i, "".join(cell["source"])) for i, cell in enumerate(cells[:start]) if cell["cell_type"] == "markdown"]
 
 
 def typed_results(path):

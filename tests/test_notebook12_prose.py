@@ -7,6 +7,7 @@ import re
 import pytest
 
 from dlcourse_keras.course.catalogue import get_notebook, notebooks_dir
+from dlcourse_keras.course.workbook import section_bounds
 
 # a number copied from an output: a decimal (76.3, 0.57, [+0.8), a percentage (61 %, 99.5%)
 # or a spread (± 0.2); counts such as 8,530 or 10,662 are exact and allowed
@@ -22,12 +23,8 @@ def cells():
 
 def lesson(cells):
     """The cells before the '## Exercises' heading."""
-    out = []
-    for kind, text, cell in cells:
-        if kind == "markdown" and "## Exercises" in text.splitlines():
-            break
-        out.append((kind, text, cell))
-    return out
+    start, _ = section_bounds([cell for _, _, cell in cells])
+    return cells[:start]
 
 
 def summary_index(cells):
